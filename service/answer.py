@@ -1,0 +1,130 @@
+"""Extractive answers: chosen sentences and structured values, each with its citation marker."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from indexer.chunk import sentences
+from indexer.records import Hit
+from indexer.tokenize import normalise
+
+from .analyze import Query
+from .targets import Target
+
+ANSWER_CHARS = 360  # an answer an official reads at a glance
+_DIGIT = re.compile(r"\d")
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    hit: Hit
+    quote: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    related: tuple[Citation, ...] = ()
+    targets: tuple[Target, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scored:
+    hit: Hit
+    start: int
+    end: int
+    score: float
+
+    @property
+    def text(self) -> str:
+        return self.hit.passage.text[self.start : self.end].strip()
+
+
+def _flat(text: str) -> str:
+    return _WS.sub("", normalise(text))
+
+
+def coverage(text: str, terms: Sequence[str], idf: Mapping[str, float]) -> float:
+    """Share of the question's content (weighted by rarity) that the text mentions."""
+    if not terms:
+        return 0.0
+    flat = _flat(text)
+    total = sum(idf.get(t, 1.0) for t in terms)
+    found = sum(idf.get(t, 1.0) for t in terms if t in flat)
+    return found / total if total else 0.0
+
+
+def score_sentences(query: Query, hits: Sequence[Hit], idf: Mapping[str, float]) -> list[Scored]:
+    """Every sentence of the given passages, scored by weighted term overlap and passage rank."""
+    terms = list(query.terms) + [t for t in query.expansions if t not in query.terms]
+    out: list[Scored] = []
+    for hit in hits:
+        text = hit.passage.text
+        context = " ".join(hit.passage.section) + hit.passage.topic
+        for s, e in sentences(text):
+            sent = text[s:e]
+            if len(sent.strip()) < 4:
+                continue
+            score = coverage(sent + context, terms, idf) + 0.6 * coverage(sent, terms, idf)
+            if (query.wants_number or query.wants_deadline) and _DIGIT.search(sent):
+                score += 0.25
+            if query.wants_deadline and re.search(r"20\d\d年(底|前|内)?", sent):
+                score += 0.15
+            score += 0.3 / (hit.rank + 1)
+            out.append(Scored(hit, s, e, score))
+    out.sort(key=lambda x: -x.score)
+    return out
+
+
+def pick_sentences(scored: Sequence[Scored], limit_chars: int = ANSWER_CHARS, max_n: int = 3) -> list[Scored]:
+    """The best sentence and those close to it, without repeating one another."""
+    if not scored:
+        return []
+    best = scored[0].score
+    chosen: list[Scored] = []
+    used = 0
+    for s in scored:
+        if len(chosen) >= max_n or s.score < 0.7 * best:
+            break
+        if any(_flat(s.text) in _flat(c.text) or _flat(c.text) in _flat(s.text) for c in chosen):
+            continue
+        if chosen and used + len(s.text) > limit_chars:
+            continue
+        chosen.append(s)
+        used += len(s.text)
+    return chosen
+
+
+def value_text(value: str, unit: str) -> str:
+    if not unit:
+        return value
+    m = re.match(r"^([\d.]+)(.*)$", value)
+    if m:  # "22以上（国省考断面）" with unit % reads "22%以上（国省考断面）"
+        return f"{m.group(1)}{unit}{m.group(2)}"
+    return f"{value}（单位：{unit}）"
+
+
+def indicator_sentence(t: Target, marker: str) -> str:
+    parts = [f"{t.what}：{t.year}年目标为{value_text(t.value, t.unit)}"]
+    if t.baseline and t.baseline not in ("-", "—"):
+        parts.append(f"2020年为{value_text(t.baseline, t.unit)}")
+    if t.attribute:
+        parts.append(f"属{t.attribute}指标")
+    return "，".join(parts) + f"{marker}。"
+
+
+def quote_for(hit: Hit, chosen: Sequence[Scored], scored: Sequence[Scored]) -> str:
+    """The sentences of this passage the answer used, or its best sentence if none was used."""
+    own = [c for c in chosen if c.hit.passage.id == hit.passage.id]
+    if own:
+        return "".join(c.text for c in sorted(own, key=lambda c: c.start))
+    for s in scored:
+        if s.hit.passage.id == hit.passage.id:
+            return s.text
+    return hit.passage.text[:120]

@@ -1,0 +1,155 @@
+"""create_app: the FastAPI application with its error mapping, logging and start-up."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from indexer import __version__
+from indexer.errors import IndexError_, InvalidRequest, ModelError, NotFound, PlanqaError
+from indexer.settings import Settings, get_settings
+
+from . import api, chat, deps
+
+log = logging.getLogger("planqa")
+access_log = logging.getLogger("planqa.access")
+
+_STATUS: list[tuple[type[Exception], int, str]] = [
+    (deps.Unauthorized, 401, "unauthorized"),
+    (NotFound, 404, "not_found"),
+    (InvalidRequest, 422, "invalid_request"),
+    (deps.NotReady, 503, "not_ready"),
+    (IndexError_, 503, "index_unavailable"),
+    (ModelError, 503, "model_unavailable"),
+]
+
+
+def _error(
+    status: int, code: str, detail: str, request: Request, allowed: list[str] | None = None
+) -> JSONResponse:
+    body = {"error": code, "detail": detail, "allowed": allowed or [], "request_id": request.state.request_id}
+    return JSONResponse(body, status_code=status)
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts) or "invalid request"
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PlanqaError)
+    async def planqa_error(request: Request, exc: PlanqaError) -> JSONResponse:
+        for cls, status, code in _STATUS:
+            if isinstance(exc, cls):
+                return _error(status, code, str(exc), request, getattr(exc, "allowed", None))
+        return _error(400, "bad_request", str(exc), request)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, "validation_error", _validation_detail(exc), request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, "http_error", str(exc.detail), request)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error in request %s", request.state.request_id)
+        return _error(
+            500, "internal_error", "unexpected server error; quote the request id when reporting it", request
+        )
+
+
+def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
+    """The application; ``engine`` may be given (tests, embedding), else it is loaded at start-up."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = engine
+        app.state.load_error = None
+        if engine is None:
+            from fastapi.concurrency import run_in_threadpool
+
+            from .engine import load_engine
+
+            try:
+                app.state.engine = await run_in_threadpool(load_engine, settings, True)
+            except PlanqaError as exc:
+                app.state.load_error = str(exc)
+                log.error("index not loaded: %s", exc)
+        yield
+
+    app = FastAPI(
+        title="planqa",
+        version=__version__,
+        description="Cited answers over 《廊坊市“十四五”生态环境保护规划》 and national environmental law.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.load_error = None
+
+    @app.middleware("http")
+    async def request_log(request: Request, call_next: Any) -> Any:
+        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:12]
+        t0 = time.perf_counter()
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        access_log.info(
+            json.dumps(
+                {
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - t0) * 1000, 1),
+                    "request_id": request.state.request_id,
+                }
+            )
+        )
+        return response
+
+    if settings.cors_origin_list:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz")
+    def readyz(request: Request) -> Any:
+        engine_ = request.app.state.engine
+        if engine_ is None:
+            reason = request.app.state.load_error or "the index is still loading"
+            return _error(503, "not_ready", reason, request)
+        return {
+            "status": "ready",
+            "passages": engine_.manifest.get("passages"),
+            "model": engine_.manifest.get("model_id"),
+        }
+
+    _install_handlers(app)
+    app.include_router(api.router)
+    app.include_router(chat.router)
+    return app

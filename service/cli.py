@@ -1,0 +1,185 @@
+"""The `planqa` command line."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from indexer import __version__
+from indexer.errors import PlanqaError
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="planqa: cited answers over the Langfang plan"
+)
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+def build(force: bool = False, quiet: bool = False) -> dict[str, object]:
+    """Builds (or, when the corpus and model are unchanged, reuses) the index."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from indexer.corpus import load_corpus
+    from indexer.embed import load_embedder
+    from indexer.settings import get_settings
+    from indexer.store import build_index, check_fresh, read_manifest
+
+    settings = get_settings()
+    corpus = load_corpus(settings.corpus_dir)
+    embedder = load_embedder(settings)
+    if not force:
+        try:
+            manifest = read_manifest(settings.resolved_index_dir)
+            check_fresh(manifest, corpus, embedder.model_id, settings.resolved_index_dir)
+            return {**manifest, "reused": True}
+        except PlanqaError:
+            pass
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("embedding passages", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return build_index(settings, embedder, corpus, progress)
+
+
+@app.command()
+def index(
+    force: Annotated[bool, typer.Option(help="Rebuild even when the index is up to date")] = True,
+) -> None:
+    """Build the index from corpus/ (embeddings of unchanged passages are reused)."""
+    try:
+        t0 = time.perf_counter()
+        manifest = build(force=force)
+    except PlanqaError as exc:
+        _fail(exc)
+    from indexer.settings import get_settings
+
+    typer.echo(
+        f"index ready at {get_settings().resolved_index_dir}: {manifest['passages']} passages from "
+        f"{manifest['documents']} documents, model {manifest['model_id']} ({manifest['dimension']}-d), "
+        f"{manifest.get('embeddings_computed', 0)} embeddings computed, {time.perf_counter() - t0:.1f}s"
+    )
+
+
+@app.command()
+def search(
+    query: str,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="How many passages")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid | bm25 | dense")] = "hybrid",
+    doc: Annotated[list[str] | None, typer.Option("--doc", help="Restrict to these doc ids")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    repeat: Annotated[int, typer.Option(hidden=True, help="Benchmark: run the query N times")] = 1,
+) -> None:
+    """Search the index and print ranked passages."""
+    from service.engine import load_engine
+
+    try:
+        engine = load_engine(build_if_missing=False)
+        timings = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            hits = engine.searcher.search(query, k=k, doc_ids=doc, mode=mode)
+            timings.append((time.perf_counter() - t0) * 1000)
+    except PlanqaError as exc:
+        _fail(exc)
+    if repeat > 1:
+        typer.echo(f"median {statistics.median(timings):.1f} ms over {repeat} runs", err=True)
+    if as_json:
+        results = [
+            {
+                "passage_id": h.passage.id,
+                "doc_id": h.passage.doc_id,
+                "doc_title": h.doc_title,
+                "section": h.passage.section_path,
+                "text": h.passage.text,
+                "score": round(h.score, 6),
+            }
+            for h in hits
+        ]
+        json.dump({"results": results}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return
+    for h in hits:
+        typer.secho(f"[{h.rank}] {h.score:.4f}  《{h.doc_title}》 {h.passage.section_path}", bold=True)
+        typer.echo(f"    {h.passage.text[:200]}")
+
+
+@app.command()
+def ask(
+    question: str,
+    top_k: Annotated[int, typer.Option("--k", min=1, max=20)] = 5,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Answer a question with citations."""
+    from service.engine import load_engine
+
+    try:
+        payload = load_engine(build_if_missing=False).ask_payload(question, top_k=top_k)
+    except PlanqaError as exc:
+        _fail(exc)
+    if as_json:
+        json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return
+    typer.echo(payload["answer"])
+    for c in payload["citations"]:
+        typer.echo(f"[{c['n']}] 《{c['doc_title']}》 {c['section']}: {c['quote'] or c['text'][:80]}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+) -> None:
+    """Run the HTTP API and chat page (builds the index first when it is missing)."""
+    import uvicorn
+
+    from indexer.settings import get_settings
+    from service.app import create_app
+
+    settings = get_settings()
+    try:
+        manifest = build(force=False)
+    except PlanqaError as exc:
+        _fail(exc)
+    typer.echo(f"index: {manifest['passages']} passages ({'reused' if manifest.get('reused') else 'built'})")
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print the planqa version."""
+    typer.echo(f"planqa {__version__}")
+
+
+def _register_eval() -> None:
+    try:
+        from eval.cli import eval_command
+    except ImportError:  # the eval extras are optional for a service-only install
+        return
+    app.command("eval")(eval_command)
+
+
+_register_eval()

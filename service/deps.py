@@ -1,0 +1,50 @@
+"""FastAPI dependencies: the loaded engine, the settings, and the optional API-key check."""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+from indexer.errors import PlanqaError
+from indexer.settings import Settings
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+class NotReady(PlanqaError):
+    """The index or model is not loaded (yet, or because loading failed)."""
+
+
+class Unauthorized(PlanqaError):
+    """A protected endpoint was called without a valid API key."""
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine | None = getattr(request.app.state, "engine", None)
+    if engine is None:
+        reason = getattr(request.app.state, "load_error", None) or "the index is still loading"
+        raise NotReady(f"service not ready: {reason}")
+    return engine
+
+
+def require_api_key(request: Request) -> None:
+    keys = get_app_settings(request).api_key_list
+    if not keys:
+        return
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    # Compare against every key in constant time, so timing reveals neither key nor match.
+    ok = False
+    for key in keys:
+        ok |= hmac.compare_digest(token.encode(), key.encode())
+    if scheme.lower() != "bearer" or not ok:
+        raise Unauthorized("this endpoint needs an API key: send the header 'Authorization: Bearer <key>'")
