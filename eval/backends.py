@@ -43,6 +43,12 @@ class _ApiClient:
 
     _client: Any
 
+    def check_ready(self) -> None:
+        """Fail early, with the server's reason, rather than scoring a run of 503s."""
+        response = self._client.get("/readyz")
+        if response.status_code != 200:
+            raise BackendError(f"planqa is not ready (HTTP {response.status_code}): {response.text[:300]}")
+
     def search(self, query: str, top_k: int, mode: str) -> list[dict[str, Any]]:
         body = {"query": query, "top_k": top_k, "mode": mode}
         results: list[dict[str, Any]] = _checked(self._client.post("/api/search", json=body))["results"]
@@ -89,6 +95,7 @@ class InProcessBackend(_ApiClient):
 
     def __enter__(self) -> InProcessBackend:
         from fastapi.testclient import TestClient
+
         from service.app import create_app
 
         app = create_app(self.settings)

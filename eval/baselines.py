@@ -119,6 +119,7 @@ class EmbeddingCache:
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, keys=keys, vectors=vectors, model=np.array(self.model_id))
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are ordinary shared files
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -34,24 +34,18 @@ def _summary_table(report: dict[str, Any]) -> Any:
     from rich.table import Table
 
     table = Table(title=f"planqa eval — {report['meta']['n_questions']} questions")
-    keys = [
-        "hit@1",
-        "hit@5",
-        "mrr",
-        "keyfact_acc",
-        "quote_acc",
-        "section_acc",
-        "abstain_recall",
-        "latency_p50_ms",
-        "latency_p95_ms",
-    ]
-    table.add_column("mode")
-    for key in keys:
-        table.add_column(key, justify="right")
+    columns = [
+        ("hit@1", "h@1"), ("hit@5", "h@5"), ("mrr", "MRR"), ("keyfact_acc", "facts"), ("quote_acc", "quote"),
+        ("section_acc", "sect"), ("abstain_recall", "abst R"), ("latency_p50_ms", "p50 ms"),
+        ("latency_p95_ms", "p95 ms"),
+    ]  # fmt: skip
+    table.add_column("mode", no_wrap=True)
+    for _, label in columns:
+        table.add_column(label, justify="right", no_wrap=True)
     for mode in report["meta"]["modes"]:
         agg = report["aggregates"][mode]["overall"]
         cells = []
-        for key in keys:
+        for key, _ in columns:
             value = agg.get(key)
             cells.append(
                 "–" if value is None else f"{value:.0f}" if key.startswith("latency") else f"{value:.3f}"
@@ -66,11 +60,9 @@ def eval_command(
     url: Annotated[
         str | None, typer.Option(help="Score a running server through its public API (else in-process).")
     ] = None,
-    modes: Annotated[
-        str, typer.Option(help=f"Comma-separated modes out of: {DEFAULT_MODES}.")
-    ] = DEFAULT_MODES,
+    modes: Annotated[str, typer.Option(help="Comma-separated modes to score.")] = DEFAULT_MODES,
     out: Annotated[
-        Path | None, typer.Option(help="Report directory [default: eval/reports/runs/<timestamp>].")
+        Path | None, typer.Option(help="Report directory (default: eval/reports/runs/<timestamp>).")
     ] = None,
     api_key: Annotated[str | None, typer.Option(help="Bearer key for a server that requires one.")] = None,
     limit: Annotated[
@@ -88,6 +80,7 @@ def eval_command(
     from indexer.settings import get_settings
 
     from . import report as reporting
+    from .backends import BackendError
 
     console = Console(stderr=True)
     try:
@@ -108,14 +101,17 @@ def eval_command(
             result = run(
                 items, chosen, settings, url=url, api_key=api_key, hooks=_RichHooks(progress, console)
             )
-    except PlanqaError as exc:
+    except (PlanqaError, BackendError) as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
         raise typer.Exit(code=1) from exc
 
     violations = reporting.check_floors(result)
     result["floors"] = violations
     paths = reporting.write_report(result, out_dir, violations)
-    Console().print(_summary_table(result))
+    stdout = Console()
+    if not stdout.is_terminal:  # piped output would otherwise be cut to 80 columns
+        stdout = Console(width=140)
+    stdout.print(_summary_table(result))
     errors = sum(result["aggregates"][m]["overall"]["errors"] for m in chosen)
     if errors:
         console.print(f'[yellow]{errors} call(s) failed; see report.json (field "error").[/yellow]')

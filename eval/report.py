@@ -81,6 +81,7 @@ def _atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are ordinary shared files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -150,9 +151,10 @@ def _worst_section(report: Mapping[str, Any]) -> list[str]:
             lines.append(f"- key facts: {_cell('；'.join(q['answer_facts']), 200)}")
         rows = []
         for mode, r in q["results"].items():
-            top = r.get("returned") or []
+            # An abstained answer cites nothing; what it offered as related is still worth seeing.
+            top, label = (r["returned"], "") if r.get("returned") else (r.get("related") or [], "related: ")
             first = (
-                f"{top[0]['doc_id']} · {top[0]['section'] or '–'} · {top[0]['text']}" if top else "(nothing)"
+                f"{label}{top[0]['doc_id']} · {top[0]['section'] or '–'} · {top[0]['text']}" if top else "–"
             )
             verdict = r.get("error") or (
                 f"abstained; {r.get('answer', '')}" if r.get("abstained") else r.get("answer", "")

@@ -188,6 +188,7 @@ def _planqa_backend(url: str | None, api_key: str | None, settings: Settings, ne
 
     backend: Any = HttpBackend(url, api_key) if url else InProcessBackend(settings, api_key)
     with backend as entered:
+        entered.check_ready()
         yield entered
 
 

@@ -12,7 +12,7 @@ from .plan import parse_plan
 from .records import DocumentMeta, Indicator, ParsedDocument, Passage
 
 # Bump when parsing or chunking changes, so an index built by older code is rebuilt.
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -64,5 +64,5 @@ def index_text(passage: Passage) -> str:
     if passage.topic and passage.topic not in passage.text:
         context.append(passage.topic)
     if passage.kind == "table_row":
-        context.append("主要指标 类别 序号 指标名称 2020年现状值 2025年目标值 指标属性")
+        context.append("规划主要指标 2020年 2025年 指标属性")
     return " ".join([*context, passage.text])

@@ -6,11 +6,13 @@ citation card appears and when the turn is marked done. One warm-up question is 
 
     python scripts/browser_timing.py                 # starts its own server on a free port
     python scripts/browser_timing.py --url http://127.0.0.1:8000
+    python scripts/browser_timing.py --screenshot docs/screenshot.png   # also refresh the README image
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import socket
 import statistics
@@ -45,6 +47,8 @@ QUESTIONS = [
     "建设用地土壤污染风险管控有哪些要求？",
 ]
 WARM_UP = "非化石能源占能源消费总量比例的目标是多少？"
+SHOWCASE = QUESTIONS[0]
+SCREENSHOT_LIMIT = 300_000
 
 # Installed before any page script runs; records one entry per question in window.__timings.
 PROBE = """
@@ -109,7 +113,38 @@ def summary(label: str, values: list[float]) -> str:
     )
 
 
-def run(url: str, runs: int, width: int, height: int) -> int:
+def save_png(png: bytes, path: Path) -> None:
+    """Write a screenshot, reduced to a 256-colour palette when it would exceed the size limit."""
+    if len(png) > SCREENSHOT_LIMIT:
+        try:
+            from PIL import Image
+        except ImportError:
+            print(f"Pillow is not installed; {path} keeps the full {len(png) // 1000} KB PNG")
+        else:
+            img = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=256)
+            out = io.BytesIO()
+            img.save(out, format="PNG", optimize=True)
+            png = out.getvalue()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png)
+    print(f"screenshot: {path} ({len(png) // 1000} KB)")
+
+
+def screenshot(browser: object, url: str, path: Path) -> None:
+    """1440×900: a real answer with its citation cards and the source panel open on [1]."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]
+    page.goto(url + "/")
+    page.fill("#question", SHOWCASE)
+    page.press("#question", "Enter")
+    page.wait_for_selector("#turns > .turn[data-status=done]", timeout=120_000)
+    page.click("#turns .answer-text .marker")
+    page.wait_for_selector("#source-panel mark.source-quote")
+    page.wait_for_timeout(300)
+    save_png(page.screenshot(), path)
+    page.close()
+
+
+def run(url: str, runs: int, width: int, height: int, shot: Path | None) -> int:
     from playwright.sync_api import sync_playwright
 
     questions = (QUESTIONS * (runs // len(QUESTIONS) + 1))[:runs]
@@ -129,6 +164,8 @@ def run(url: str, runs: int, width: int, height: int) -> int:
                 timings.append(t)
                 card = "   -   " if t["card"] is None else f"{t['card']:7.0f}"
                 print(f"{i:2d}. card {card} ms  done {t['done']:7.0f} ms  {t['status']:<5} {q}")
+        if shot:
+            screenshot(browser, url, shot)
         browser.close()
     cards = [t["card"] for t in timings if t["card"] is not None]
     done = [t["done"] for t in timings]
@@ -151,6 +188,7 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=1440)
     parser.add_argument("--height", type=int, default=900)
     parser.add_argument("--ready-timeout", type=float, default=600.0)
+    parser.add_argument("--screenshot", type=Path, help="also save a 1440×900 screenshot of an answer here")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} not found; install it: apt-get install -y chromium fonts-wqy-microhei")
@@ -159,7 +197,7 @@ def main() -> int:
     if not url:
         url, proc = start_server(args.ready_timeout)
     try:
-        return run(url.rstrip("/"), args.runs, args.width, args.height)
+        return run(url.rstrip("/"), args.runs, args.width, args.height, args.screenshot)
     finally:
         if proc:
             proc.terminate()

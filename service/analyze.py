@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from indexer.tokenize import normalise, tokens
 
-from .vocab import County, Sector, expand_query, resolve_county, resolve_sector, resolve_zone
+from .vocab import County, Sector, expand_query, load_vocab, resolve_county, resolve_sector, resolve_zone
 
 _YEAR = re.compile(r"(20\d\d|19\d\d)\s*年?")
 _NUMBER_WORDS = ("多少", "几", "比例", "比率", "率", "数值", "浓度", "达到", "目标值", "面积", "量", "百分之")
@@ -79,6 +79,7 @@ class Query:
     question: str
     search_text: str  # the question plus document terms for everyday wording
     terms: tuple[str, ...]  # content tokens that decide whether a passage answers it
+    groups: tuple[tuple[str, ...], ...]  # each term with the document words that can stand for it
     expansions: tuple[str, ...]
     county: County | None
     zone: str | None
@@ -106,6 +107,25 @@ def mentioned_docs(question: str, titles: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+def term_groups(
+    terms: tuple[str, ...], sector: Sector | None, county: County | None
+) -> tuple[tuple[str, ...], ...]:
+    """Each content term with its stand-ins: 臭味 is answered by a passage about 恶臭."""
+    vocab = load_vocab()
+    groups = []
+    for t in terms:
+        alts = [t]
+        for entry in vocab.everyday:
+            if any(normalise(say) in t or t in normalise(say) for say in entry.say):
+                alts.extend(normalise(m) for m in entry.means)
+        if sector is not None and any(t in normalise(n) or normalise(n) in t for n in sector.names):
+            alts.extend(normalise(m) for m in sector.plan_terms)
+        if county is not None and any(t in normalise(n) for n in county.names):
+            alts.extend(normalise(n) for n in county.names)
+        groups.append(tuple(dict.fromkeys(alts)))
+    return tuple(groups)
+
+
 def analyse(question: str, titles: Mapping[str, str]) -> Query:
     county = resolve_county(question)
     found_zone = resolve_zone(question)
@@ -115,8 +135,10 @@ def analyse(question: str, titles: Mapping[str, str]) -> Query:
     years = tuple(dict.fromkeys(m.group(1) for m in _YEAR.finditer(question)))
     search_text = " ".join([question, *expansions])
     terms = tuple(t for t in dict.fromkeys(tokens(question)) if t not in _FORM_WORDS and not t.isdigit())
+    groups = term_groups(terms, sector, county)
     return Query(
         question=question,
+        groups=groups,
         search_text=search_text,
         terms=terms,
         expansions=expansions,

@@ -50,28 +50,42 @@ def _flat(text: str) -> str:
     return _WS.sub("", normalise(text))
 
 
-def coverage(text: str, terms: Sequence[str], idf: Mapping[str, float]) -> float:
-    """Share of the question's content (weighted by rarity) that the text mentions."""
+def coverage(text: str, terms: Sequence[str] | Sequence[Sequence[str]], idf: Mapping[str, float]) -> float:
+    """Share of the question's content (weighted by rarity) that the text mentions.
+
+    ``terms`` are words, or groups of interchangeable words of which any one will do.
+    """
     if not terms:
         return 0.0
     flat = _flat(text)
-    total = sum(idf.get(t, 1.0) for t in terms)
-    found = sum(idf.get(t, 1.0) for t in terms if t in flat)
+    total = found = 0.0
+    for term in terms:
+        group = (term,) if isinstance(term, str) else tuple(term)
+        weight = idf.get(group[0], 1.0)
+        total += weight
+        if any(alt in flat for alt in group):
+            found += weight
     return found / total if total else 0.0
 
 
 def score_sentences(query: Query, hits: Sequence[Hit], idf: Mapping[str, float]) -> list[Scored]:
     """Every sentence of the given passages, scored by weighted term overlap and passage rank."""
-    terms = list(query.terms) + [t for t in query.expansions if t not in query.terms]
+    groups = list(query.groups)
     out: list[Scored] = []
     for hit in hits:
+        if hit.passage.kind == "table_row":
+            continue  # table rows answer through their structured record, not as prose
         text = hit.passage.text
         context = " ".join(hit.passage.section) + hit.passage.topic
         for s, e in sentences(text):
             sent = text[s:e]
             if len(sent.strip()) < 4:
                 continue
-            score = coverage(sent + context, terms, idf) + 0.6 * coverage(sent, terms, idf)
+            score = coverage(sent + context, groups, idf) + 0.6 * coverage(sent, groups, idf)
+            if len(sent) < 16 and hit.passage.topic == sent:
+                score -= 0.5  # a bare topic line ("加大秸秆禁烧管控。") says nothing by itself
+            if query.sector is not None and any(n in sent for n in query.sector.names):
+                score += 0.3  # names the trade itself, not only its pollutants
             if (query.wants_number or query.wants_deadline) and _DIGIT.search(sent):
                 score += 0.25
             if query.wants_deadline and re.search(r"20\d\d年(底|前|内)?", sent):

@@ -66,6 +66,14 @@ class _Citations:
         return len(self.items)
 
 
+def _distinct(items: Sequence[Scored]) -> list[Scored]:
+    out: list[Scored] = []
+    for s in items:
+        if not any(s.text in o.text or o.text in s.text for o in out):
+            out.append(s)
+    return out
+
+
 class QA:
     def __init__(self, corpus: Corpus, searcher: Searcher, targets: Sequence[Target]) -> None:
         self.corpus = corpus
@@ -89,7 +97,7 @@ class QA:
         for year in q.years:
             if not any(year in t for t in top):
                 return False  # a year the retrieved text never speaks of
-        best = max(coverage(t, q.terms, self.idf) for t in top)
+        best = max(coverage(t, q.groups, self.idf) for t in top)
         return best >= MIN_COVERAGE or (q.county is not None or q.sector is not None)
 
     def ask(
@@ -114,7 +122,8 @@ class QA:
         return out
 
     def compose(self, q: Query, hits: list[Hit], top_k: int) -> Answer:
-        cites = _Citations([(h, "") for h in hits[:top_k]])
+        # Passages are numbered in the order the answer uses them, then the other best hits follow.
+        cites = _Citations([])
         lines: list[str] = []
         chosen: list[Scored] = []
         used_targets: list[Target] = []
@@ -131,9 +140,13 @@ class QA:
             chosen.extend(picked)
             for s in picked:
                 lines.append(f"{s.text.rstrip('。；;')}[{cites.number(s.hit)}]。")
-        if q.sector is not None:
+        if q.sector is not None and not (q.wants_deadline or q.wants_number):
             lines.extend(self._law_lines(q, cites, chosen))
 
+        for h in hits:
+            if len(cites.items) >= top_k:
+                break
+            cites.number(h)
         citations = []
         for i, (hit, _) in enumerate(cites.items):
             citations.append(Citation(i + 1, hit, quote_for(hit, chosen, scored)))
@@ -147,14 +160,28 @@ class QA:
         lines = [f"{county.name}属于{county.zone}。"]
         named = [self._hit(p) for p in county_passages(self.corpus, county)]
         scored = score_sentences(q, named, self.idf)
-        own = [s for s in scored if any(a in s.text for a in county.names)]
-        zone = [s for s in scored if county.zone in s.text and s not in own]
-        for s in pick_sentences(own, max_n=4, limit_chars=420):
+        zones = [z for z in (county.zone, "北部协同发展区", "中部发展引领区", "南部优化发展区")]
+        own = [
+            s
+            for s in scored
+            if any(a in s.text for a in county.names) and not any(z in s.text for z in zones)
+        ]
+        # Every task that names the county is listed, in the plan's order, not only the best match.
+        own.sort(key=lambda s: (self.corpus.passages.index(s.hit.passage), s.start))
+        for s in _distinct(own)[:4]:
             chosen.append(s)
             lines.append(f"点名{county.name}的任务：{s.text.rstrip('。；;')}[{cites.number(s.hit)}]。")
-        for s in pick_sentences(zone, max_n=1):
-            chosen.append(s)
-            lines.append(f"{county.zone}的定位：{s.text.rstrip('。；;')}[{cites.number(s.hit)}]。")
+        zone = sorted(
+            (s for s in scored if county.zone in s.text),
+            key=lambda s: (self.corpus.passages.index(s.hit.passage), s.start),
+        )
+        if zone:
+            # The sentence that defines the zone, and the one after it, which says what the zone must do.
+            first = zone[0]
+            parts = [first, *self._next_sentence(first)]
+            chosen.extend(parts)
+            text = "".join(x.text for x in parts).rstrip("。；;")
+            lines.append(f"{county.zone}的定位：{text}[{cites.number(first.hit)}]。")
         applicable = targets_for(self.targets, self.corpus, county=county.name)
         binding = [t for t in applicable if t.scope_kind == "city" and t.attribute == "约束性"]
         if binding:
@@ -167,6 +194,22 @@ class QA:
         used.extend(t for t in applicable if t not in used)
         return lines
 
+    def _next_sentence(self, s: Scored) -> list[Scored]:
+        """The sentence right after ``s``, even when a passage boundary falls between them."""
+        from indexer.chunk import sentences
+
+        p = s.hit.passage
+        rest = [(a, b) for a, b in sentences(p.text) if a >= s.end]
+        if rest:
+            return [Scored(s.hit, rest[0][0], rest[0][1], 0.0)]
+        i = self.corpus.passages.index(p)
+        if i + 1 < len(self.corpus.passages):
+            nxt = self.corpus.passages[i + 1]
+            if nxt.doc_id == p.doc_id and nxt.section == p.section:
+                a, b = sentences(nxt.text)[0]
+                return [Scored(self._hit(nxt), a, b, 0.0)]
+        return []
+
     def _law_lines(self, q: Query, cites: _Citations, chosen: list[Scored]) -> list[str]:
         assert q.sector is not None
         docs = [d for d in q.sector.law_doc_ids if d in self.titles]
@@ -178,7 +221,6 @@ class QA:
         for s in pick_sentences(scored, max_n=1):
             chosen.append(s)
             article = s.hit.passage.section[-1]
-            lines.append(
-                f"相关法规：《{s.hit.doc_title}》{article}规定，{s.text.rstrip('。；;')}[{cites.number(s.hit)}]。"
-            )
+            body = s.text.removeprefix(article).strip().rstrip("。；;")
+            lines.append(f"相关法规：《{s.hit.doc_title}》{article}规定，{body}[{cites.number(s.hit)}]。")
         return lines

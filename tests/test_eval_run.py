@@ -122,3 +122,51 @@ def test_eval_command_in_process_end_to_end(tmp_path: Path) -> None:
             _numbers_in_unit_interval(by_type)
     assert report["aggregates"]["answer"]["overall"]["abstain_recall"] is not None
     assert report["aggregates"]["answer"]["overall"]["latency_p95_ms"] > 0
+
+
+@pytest.fixture()
+def live_server() -> Any:
+    """planqa served by uvicorn on a free local port, requiring an API key."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from service.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = create_app(Settings(api_keys="eval-key"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 300
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert server.started, "server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.mark.slow
+def test_eval_command_over_http_with_api_key(tmp_path: Path, live_server: str) -> None:
+    app = typer.Typer()
+    app.command()(eval_command)
+    args = ["--url", live_server, "--modes", "hybrid,answer", "--limit", "4", "--out", str(tmp_path)]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 0  # every call fails with 401, and the run says so
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["aggregates"]["hybrid"]["overall"]["errors"] == 4
+    assert "401" in report["questions"][0]["results"]["hybrid"]["error"]
+
+    accepted = CliRunner().invoke(app, [*args, "--api-key", "eval-key"])
+    assert accepted.exit_code == 0, accepted.output + repr(accepted.exception)
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["meta"]["target"] == live_server
+    for mode in ("hybrid", "answer"):
+        overall = report["aggregates"][mode]["overall"]
+        assert overall["errors"] == 0 and overall["n"] == 4
+        _numbers_in_unit_interval(overall)

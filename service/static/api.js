@@ -111,10 +111,9 @@ async function request(path, init = {}) {
       return res;
     }
     if (currentKey() && currentKey() !== usedKey) continue; // a key arrived meanwhile
-    const rejected = await errorFrom(res);
     if (usedKey) sessionStorage.removeItem(KEY_STORE);
     const key = await askForKey(usedKey ? "密钥无效或已失效，请重新输入。" : null);
-    if (!key) throw new ApiError(`${rejected.message}。输入有效的 API 密钥后才能使用。`, { status: 401, code: "unauthorized" });
+    if (!key) throw new ApiError("此服务需要 API 密钥，输入有效的密钥后才能使用。", { status: 401, code: "unauthorized" });
   }
 }
 

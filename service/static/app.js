@@ -163,8 +163,11 @@ function fillQuestion(text) {
   input.setSelectionRange(text.length, text.length);
 }
 
+// "涂装企业有哪些要求？" reads well for industries; sources such as 柴油货车 or 燃煤锅炉 take no 企业.
+const NOT_AN_INDUSTRY = /(企业|行业|单位|车|机械|锅炉|窑|站|源|园区|厂|机构|施工|种植|地下水|废物|化学品|处理|回收)$/;
+
 function sectorQuestion(sector) {
-  return /(企业|行业|单位)$/.test(sector) ? `${sector}有哪些要求？` : `${sector}企业有哪些要求？`;
+  return NOT_AN_INDUSTRY.test(sector) ? `${sector}有哪些要求？` : `${sector}企业有哪些要求？`;
 }
 
 countyPicker.addEventListener("change", () => {
@@ -231,18 +234,20 @@ clearButton.addEventListener("click", () => {
 // ------------------------------------------------------------ API key prompt
 
 const keyDialog = $("key-dialog");
+const keyReasonDefault = $("key-reason").textContent;
 setKeyPrompt(
   (reason) =>
     new Promise((resolve) => {
       const keyInput = $("key-input");
       keyInput.value = "";
-      if (reason) $("key-reason").textContent = reason;
+      $("key-reason").textContent = reason || keyReasonDefault;
       const done = (value) => {
         keyDialog.removeEventListener("close", onClose);
         resolve(value);
       };
       const onClose = () => done(keyDialog.returnValue === "cancel" ? null : keyInput.value);
       keyDialog.addEventListener("close", onClose);
+      keyDialog.oncancel = () => (keyDialog.returnValue = "cancel"); // Esc means no key, not the half-typed one
       $("key-cancel").onclick = () => keyDialog.close("cancel");
       keyDialog.returnValue = "";
       keyDialog.showModal();

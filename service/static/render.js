@@ -85,6 +85,7 @@ function cardList(items, onOpen, kind) {
 // ------------------------------------------------------------ targets table
 
 const TARGET_COLUMNS = ["指标", "目标值", "年份", "属性", "出处"];
+const TARGETS_SHOWN = 10;
 
 function targetsTable(payload, onOpen) {
   const targets = payload.targets || [];
@@ -114,6 +115,20 @@ function targetsTable(payload, onOpen) {
       h("td", { "data-label": "出处" }, source),
     );
   });
+  // Long lists (a county can have dozens of targets) start folded so the answer stays in view.
+  rows.slice(TARGETS_SHOWN).forEach((r) => (r.hidden = true));
+  const more =
+    rows.length > TARGETS_SHOWN
+      ? h("button", { type: "button", class: "btn btn-small btn-quiet targets-more", "aria-expanded": "false" }, `显示全部 ${rows.length} 项`)
+      : null;
+  if (more) {
+    more.addEventListener("click", () => {
+      const open = more.getAttribute("aria-expanded") !== "true";
+      rows.slice(TARGETS_SHOWN).forEach((r) => (r.hidden = !open));
+      more.setAttribute("aria-expanded", String(open));
+      more.textContent = open ? `只显示前 ${TARGETS_SHOWN} 项` : `显示全部 ${rows.length} 项`;
+    });
+  }
   return h(
     "div",
     { class: "targets", role: "region", tabindex: "0", "aria-label": "目标任务表" },
@@ -124,6 +139,7 @@ function targetsTable(payload, onOpen) {
       h("thead", {}, h("tr", {}, TARGET_COLUMNS.map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, rows),
     ),
+    more,
   );
 }
 

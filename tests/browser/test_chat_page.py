@@ -21,6 +21,10 @@ UNANSWERABLE_QUESTION = "廊坊市2030年的细颗粒物浓度目标是多少？
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
 def ask(page: Page, question: str, *, expect_status: str = "done") -> Locator:
     """Type a question, press Enter, wait for its turn to finish and return that turn."""
     before = page.locator("#turns > .turn").count()
@@ -78,8 +82,10 @@ def test_marker_opens_side_panel_with_highlighted_quote(page: Page) -> None:
     expect(target).to_be_visible()
     quote = target.locator("mark.source-quote").first
     expect(quote).to_be_in_viewport()
-    card_quote = card.locator("mark.quote").first.inner_text()
-    assert quote.inner_text().strip()[:8] in card_quote or card_quote.strip()[:8] in quote.inner_text()
+    # The card may show only part of a long quote; compare without layout whitespace.
+    card_quote = squeeze(card.locator("mark.quote").first.text_content() or "")
+    panel_quote = squeeze(quote.text_content() or "")
+    assert card_quote and (card_quote[:8] in panel_quote or panel_quote[:8] in card_quote)
     # Escape closes the panel and gives focus back to the marker.
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
@@ -95,9 +101,9 @@ def test_unanswerable_question_shows_abstained_state(page: Page) -> None:
     expect(turn.locator(".abstain-title")).to_have_text(re.compile("文件中未找到"))
     assert turn.locator(".answer-text").count() == 0
     assert turn.locator(".cards-cite").count() == 0
-    related = turn.locator(".cards-related .card")
-    if related.count():
-        expect(turn.locator(".related-title")).to_contain_text("相关内容")
+    # Passages near the question are offered as related reading, not as an answer.
+    expect(turn.locator(".related-title")).to_contain_text("相关内容")
+    assert turn.locator(".cards-related .card").count() >= 1
 
 
 def test_county_picker_fills_question_and_gets_targets_table(page: Page) -> None:
