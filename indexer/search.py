@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[str, ...] = ("hybrid", "bm25", "dense")
 RRF_K = 60
+# Fusion weights: the question's own keywords and its embedding count alike; the ranking with
+# everyday-wording expansions counts less, being a guess at what was meant.
+W_BM25 = 1.0
+W_DENSE = 1.0
+W_EXPANDED = 0.6
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,16 @@ class Searcher:
         return Ranking(ids[:depth], scores[:depth])
 
     def rank(
-        self, query: str, mode: str = "hybrid", doc_ids: Sequence[str] | None = None, depth: int = 100
+        self,
+        query: str,
+        mode: str = "hybrid",
+        doc_ids: Sequence[str] | None = None,
+        depth: int = 100,
+        expansion: str = "",
     ) -> Ranking:
+        """Ranked passages. ``expansion`` (document words for everyday wording) joins the
+        keyword side as a ranking of its own, so it can add recall without drowning the
+        question's own words."""
         if mode not in MODES:
             raise InvalidRequest(f"unknown mode {mode!r}", allowed=list(MODES))
         mask = self._mask(doc_ids)
@@ -86,9 +99,12 @@ class Searcher:
             return self.bm25_ranking(query, mask, depth)
         if mode == "dense":
             return self.dense_ranking(query, mask, depth)
-        sparse = self.bm25_ranking(query, mask, depth)
-        dense = self.dense_ranking(query, mask, depth)
-        fused = rrf([sparse.order, dense.order], len(self.passages))
+        rankings = [self.bm25_ranking(query, mask, depth).order, self.dense_ranking(query, mask, depth).order]
+        weights = [W_BM25, W_DENSE]
+        if expansion:
+            rankings.append(self.bm25_ranking(f"{query} {expansion}", mask, depth).order)
+            weights.append(W_EXPANDED)
+        fused = rrf(rankings, len(self.passages), weights)
         order = np.argsort(-fused, kind="stable")
         order = order[fused[order] > 0][:depth]
         return Ranking(order, fused[order].astype(np.float32))

@@ -18,6 +18,14 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _main() -> None:
+    # Idle OpenMP workers must sleep, not spin, on a small machine; set before torch loads.
+    from indexer.embed import prefer_passive_openmp
+
+    prefer_passive_openmp()
+
+
 def _fail(exc: Exception) -> None:
     typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,8 +29,24 @@ from .targets import Target, county_passages, targets_for
 # Below this share of the question's weighted content found in the best passages, the
 # documents are taken not to answer it. Set on questions written for tuning, kept apart
 # from the evaluation set.
-MIN_COVERAGE = 0.5
+MIN_COVERAGE = 0.15
+_DIGIT = re.compile(r"\d")
+_TECHNICAL = re.compile(r"[a-z0-9]")
+# What kind of value a question asks for, and what an answer giving it must contain.
+_ASKED_VALUE = [
+    (
+        re.compile(r"多少钱|几块钱|多少元|多少万元|多少亿|补贴多少|罚款?多少|罚多少"),
+        re.compile(r"\d[\d.]*(?:万|亿)?元"),
+        "金额",
+    ),
+    (re.compile(r"多少吨|几吨"), re.compile(r"\d[\d.]*万?吨"), "吨数"),
+    (re.compile(r"多少个|几个"), re.compile(r"\d+个|[一二三四五六七八九十两]个"), "数量"),
+    (re.compile(r"哪一年|哪年|什么时候|何时|啥时候|几时"), re.compile(r"20\d\d年|年底|年前"), "时间"),
+    (re.compile(r"多少天|几天"), re.compile(r"\d+天|[一二三四五六七八九十两]日"), "天数"),
+]
 CANDIDATES = 8
+ARTICLE_CHARS = 700
+PLAN_ID = "langfang-eco-plan"
 ABSTAIN_TEXT = "规划及所收录的法律法规中没有找到对这一问题的明确答复。下列相关内容仅供参考，不构成答案。"
 
 
@@ -74,6 +91,26 @@ def _distinct(items: Sequence[Scored]) -> list[Scored]:
     return out
 
 
+_TABLE_WORDS = re.compile(r"基数|基准|现状值|单位是|指标属性|约束性|预期性|2025")
+
+
+def _asks_table(q: Query) -> bool:
+    return q.wants_targets or bool(_TABLE_WORDS.search(q.question))
+
+
+def missing_value(q: Query, answer: str) -> str | None:
+    """When the question asks for a value of a kind the answer's lead sentence does not give."""
+    lead = answer.split("。")[0] if q.county is None else answer
+    for asks, gives, what in _ASKED_VALUE:
+        if asks.search(q.question) and not gives.search(lead):
+            return f"文件中未找到所问的{what}。"
+    if q.county is not None and (q.wants_number or q.wants_deadline) and not q.wants_targets:
+        own = [line for line in answer.split("。") if line.startswith(f"点名{q.county.name}")]
+        if not any(_DIGIT.search(line) for line in own):
+            return f"规划未单独给出{q.county.name}的相应数值，全市目标适用于各县（市、区）。"
+    return None
+
+
 class QA:
     def __init__(self, corpus: Corpus, searcher: Searcher, targets: Sequence[Target]) -> None:
         self.corpus = corpus
@@ -81,24 +118,37 @@ class QA:
         self.targets = tuple(targets)
         self.idf = _Idf(compute_idf(corpus.passages))
         self.titles = {d.meta.id: d.meta.title for d in corpus.documents}
-        self.by_id = {p.id: p for p in corpus.passages}
+        self.passages = corpus.passages
+        self.by_id = {p.id: p for p in self.passages}
+        self.pos = {p.id: i for i, p in enumerate(self.passages)}
+        self._county_cache: dict[str, list[Passage]] = {}
+        self._sector_cache: dict[str, list[Passage]] = {}
 
     def _hit(self, passage: Passage, score: float = 0.0, rank: int = 99) -> Hit:
         return Hit(passage, score, rank, self.titles[passage.doc_id])
 
     def retrieve(self, q: Query, doc_ids: Sequence[str] | None, depth: int) -> list[Hit]:
-        ranking = self.searcher.rank(q.search_text, "hybrid", doc_ids, depth=50)
+        ranking = self.searcher.rank(
+            q.question, "hybrid", doc_ids, depth=50, expansion=" ".join(q.expansions)
+        )
         return self.searcher.hits(ranking, depth, "hybrid")
 
-    def answers_question(self, q: Query, hits: Sequence[Hit]) -> bool:
+    def unanswerable(self, q: Query, hits: Sequence[Hit]) -> str | None:
+        """Why the documents cannot answer, judged before composing; None when they may."""
         if not hits:
-            return False
+            return ""
         top = [index_text(h.passage) for h in hits[:5]]
         for year in q.years:
             if not any(year in t for t in top):
-                return False  # a year the retrieved text never speaks of
+                return f"文件中没有关于{year}年的相应内容。"
+        # A technical name the documents never use (PM10, 5G, LED) is a subject they do not cover.
+        for group in q.groups:
+            if len(group) == 1 and _TECHNICAL.search(group[0]) and group[0] not in self.idf:
+                return f"文件未涉及“{group[0].upper()}”。"
         best = max(coverage(t, q.groups, self.idf) for t in top)
-        return best >= MIN_COVERAGE or (q.county is not None or q.sector is not None)
+        if best < MIN_COVERAGE and q.county is None and q.sector is None:
+            return ""
+        return None
 
     def ask(
         self, question: str, top_k: int = 5, doc_ids: Sequence[str] | None = None
@@ -107,19 +157,35 @@ class QA:
         q = analyse(question, self.titles)
         scope = list(doc_ids or q.doc_ids) or None
         hits = self.retrieve(q, scope, max(top_k, CANDIDATES))
-        if not self.answers_question(q, hits):
-            related = tuple(Citation(i + 1, h, quote_for(h, [], [])) for i, h in enumerate(hits[:3]))
-            return Answer(ABSTAIN_TEXT, True, (), related, ()), q
-        return self.compose(q, hits, top_k), q
+        reason = self.unanswerable(q, hits)
+        answer = None if reason else self.compose(q, hits, top_k)
+        if answer is not None:
+            reason = missing_value(q, answer.text)
+        if reason is None and answer is not None:
+            return answer, q
+        related = (
+            answer.citations[:3]
+            if answer is not None
+            else tuple(Citation(i + 1, h, quote_for(h, [], [])) for i, h in enumerate(hits[:3]))
+        )
+        related = tuple(Citation(i + 1, c.hit, c.quote) for i, c in enumerate(related))
+        return Answer(f"{ABSTAIN_TEXT}{reason or ''}", True, (), related, ()), q
 
     def _indicators(self, q: Query, hits: Sequence[Hit]) -> list[tuple[Target, Hit]]:
-        rows = {h.passage.id: h for h in hits[:4] if h.passage.kind == "table_row"}
-        out = []
+        """Indicator-table rows among the best hits that the question is about, best first."""
+        rows = {h.passage.id: h for h in hits[:5] if h.passage.kind == "table_row"}
+        cands = []
         for t in self.targets:
             hit = rows.get(t.passage_id)
-            if hit and t.scope_kind == "city" and coverage(t.what + t.unit, q.terms, self.idf) >= 0.3:
-                out.append((t, hit))
-        return out
+            if hit is not None and t.scope_kind == "city":
+                cands.append((coverage(f"{t.what}{t.unit}", q.groups, self.idf), t, hit))
+        if not cands:
+            return []
+        best = max(c[0] for c in cands)
+        if best < 0.25:
+            return []
+        cands.sort(key=lambda c: (-c[0], c[2].rank))
+        return [(t, hit) for cov, t, hit in cands if cov >= 0.75 * best][:4]
 
     def compose(self, q: Query, hits: list[Hit], top_k: int) -> Answer:
         # Passages are numbered in the order the answer uses them, then the other best hits follow.
@@ -129,18 +195,27 @@ class QA:
         used_targets: list[Target] = []
         scored = score_sentences(q, hits, self.idf)
 
-        for t, hit in self._indicators(q, hits):
-            lines.append(indicator_sentence(t, f"[{cites.number(hit)}]"))
-            used_targets.append(t)
+        indicators = self._indicators(q, hits)
+        # A table row leads when the question asks for targets, or when it is simply the best match.
+        if indicators and (_asks_table(q) or indicators[0][1].rank == 1 or not scored):
+            for t, hit in indicators:
+                lines.append(indicator_sentence(t, f"[{cites.number(hit)}]"))
+                used_targets.append(t)
 
         if q.county is not None:
             lines.extend(self._county_lines(q, cites, chosen, used_targets))
+        wants_rules = q.sector is not None and not (q.wants_deadline or q.wants_number)
         if not lines:
             picked = pick_sentences(scored)
-            chosen.extend(picked)
-            for s in picked:
-                lines.append(f"{s.text.rstrip('。；;')}[{cites.number(s.hit)}]。")
-        if q.sector is not None and not (q.wants_deadline or q.wants_number):
+            if picked and picked[0].hit.passage.kind == "article":
+                lines.extend(self._article_lines(picked[0], cites, chosen))
+            else:
+                picked = picked[:2] if wants_rules else picked
+                chosen.extend(picked)
+                for s in picked:
+                    lines.append(f"{s.text.rstrip('。；;')}[{cites.number(s.hit)}]。")
+        if wants_rules:
+            lines.extend(self._sector_lines(q, cites, chosen))
             lines.extend(self._law_lines(q, cites, chosen))
 
         for h in hits:
@@ -158,7 +233,9 @@ class QA:
         assert q.county is not None
         county = q.county
         lines = [f"{county.name}属于{county.zone}。"]
-        named = [self._hit(p) for p in county_passages(self.corpus, county)]
+        if county.name not in self._county_cache:  # scanning the plan for names is slow; once per county
+            self._county_cache[county.name] = county_passages(self.corpus, county)
+        named = [self._hit(p) for p in self._county_cache[county.name]]
         scored = score_sentences(q, named, self.idf)
         zones = [z for z in (county.zone, "北部协同发展区", "中部发展引领区", "南部优化发展区")]
         own = [
@@ -167,21 +244,21 @@ class QA:
             if any(a in s.text for a in county.names) and not any(z in s.text for z in zones)
         ]
         # Every task that names the county is listed, in the plan's order, not only the best match.
-        own.sort(key=lambda s: (self.corpus.passages.index(s.hit.passage), s.start))
+        own.sort(key=lambda s: (self.pos[s.hit.passage.id], s.start))
         for s in _distinct(own)[:4]:
             chosen.append(s)
             lines.append(f"点名{county.name}的任务：{s.text.rstrip('。；;')}[{cites.number(s.hit)}]。")
         zone = sorted(
             (s for s in scored if county.zone in s.text),
-            key=lambda s: (self.corpus.passages.index(s.hit.passage), s.start),
+            key=lambda s: (self.pos[s.hit.passage.id], s.start),
         )
         if zone:
             # The sentence that defines the zone, and the one after it, which says what the zone must do.
             first = zone[0]
             parts = [first, *self._next_sentence(first)]
             chosen.extend(parts)
-            text = "".join(x.text for x in parts).rstrip("。；;")
-            lines.append(f"{county.zone}的定位：{text}[{cites.number(first.hit)}]。")
+            body = "".join(f"{x.text.rstrip('。；;')}[{cites.number(x.hit)}]。" for x in parts)
+            lines.append(f"{county.zone}的定位：{body}")
         applicable = targets_for(self.targets, self.corpus, county=county.name)
         binding = [t for t in applicable if t.scope_kind == "city" and t.attribute == "约束性"]
         if binding:
@@ -202,13 +279,51 @@ class QA:
         rest = [(a, b) for a, b in sentences(p.text) if a >= s.end]
         if rest:
             return [Scored(s.hit, rest[0][0], rest[0][1], 0.0)]
-        i = self.corpus.passages.index(p)
-        if i + 1 < len(self.corpus.passages):
-            nxt = self.corpus.passages[i + 1]
+        i = self.pos[p.id]
+        if i + 1 < len(self.passages):
+            nxt = self.passages[i + 1]
             if nxt.doc_id == p.doc_id and nxt.section == p.section:
                 a, b = sentences(nxt.text)[0]
                 return [Scored(self._hit(nxt), a, b, 0.0)]
         return []
+
+    def _article_lines(self, best: Scored, cites: _Citations, chosen: list[Scored]) -> list[str]:
+        """A law answers with its whole article: obligations come as lists that must not be cut."""
+        p = best.hit.passage
+        parts = [x for x in self.passages if x.doc_id == p.doc_id and x.section == p.section]
+        if sum(len(x.text) for x in parts) > ARTICLE_CHARS:
+            parts = [x for x in parts if x.id == p.id or x is parts[0]]
+        article = p.section[-1]
+        out = [f"根据《{best.hit.doc_title}》{article}："]
+        for x in parts:
+            hit = best.hit if x.id == p.id else self._hit(x)
+            chosen.append(Scored(hit, 0, len(x.text), 1.0))
+            body = x.text.removeprefix(article).strip().rstrip("。；;")
+            out.append(f"{body}[{cites.number(hit)}]。")
+        return out
+
+    def _sector_lines(self, q: Query, cites: _Citations, chosen: list[Scored]) -> list[str]:
+        """Plan sentences that name the trade itself, best first, a few at most."""
+        assert q.sector is not None
+        key = q.sector.name
+        if key not in self._sector_cache:
+            names = [n for n in q.sector.names if len(n) >= 2]
+            self._sector_cache[key] = [
+                p
+                for p in self.passages
+                if p.doc_id == PLAN_ID and p.kind != "table_row" and any(n in p.text for n in names)
+            ]
+        named = [self._hit(p) for p in self._sector_cache[key]]
+        scored = [s for s in score_sentences(q, named, self.idf) if any(n in s.text for n in q.sector.names)]
+        lines = []
+        for s in _distinct(scored):
+            if len(lines) >= 3:
+                break
+            if any(s.text in c.text or c.text in s.text for c in chosen):
+                continue
+            chosen.append(s)
+            lines.append(f"{s.text.rstrip('。；;')}[{cites.number(s.hit)}]。")
+        return lines
 
     def _law_lines(self, q: Query, cites: _Citations, chosen: list[Scored]) -> list[str]:
         assert q.sector is not None
@@ -219,6 +334,8 @@ class QA:
         scored = score_sentences(q, hits, self.idf)
         lines = []
         for s in pick_sentences(scored, max_n=1):
+            if any(c.hit.passage.id == s.hit.passage.id for c in chosen):
+                continue
             chosen.append(s)
             article = s.hit.passage.section[-1]
             body = s.text.removeprefix(article).strip().rstrip("。；;")

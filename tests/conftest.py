@@ -14,6 +14,12 @@ from indexer.settings import REPO_ROOT, Settings
 CORPUS_DIR = REPO_ROOT / "corpus"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from indexer.embed import prefer_passive_openmp
+
+    prefer_passive_openmp()
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Corpus:
     return load_corpus(CORPUS_DIR)

@@ -114,7 +114,7 @@ def test_store_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
 
 def test_post_and_list_feedback_over_http(tmp_path: Path) -> None:
     with _client(tmp_path) as client:
-        body = {"question": "涂装企业有哪些要求？", "answer": "应当[1]", "rating": "up"}
+        body: dict[str, object] = {"question": "涂装企业有哪些要求？", "answer": "应当[1]", "rating": "up"}
         body["passage_ids"] = ["a:1"]
         first = client.post("/api/feedback", json=body)
         assert first.status_code == 201, first.text

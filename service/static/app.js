@@ -89,17 +89,29 @@ function newId() {
   return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 7)}`;
 }
 
+// While an answer arrives, keep its question at the top of the view until the reader scrolls.
+let follow = false;
+for (const type of ["wheel", "touchmove"]) window.addEventListener(type, () => (follow = false), { passive: true });
+window.addEventListener("keydown", (ev) => {
+  if (["PageUp", "PageDown", "ArrowUp", "ArrowDown", "Home", "End"].includes(ev.key) && ev.target === document.body) follow = false;
+});
+
+function reveal(node) {
+  if (follow) node.scrollIntoView({ block: "start" });
+}
+
 async function runTurn(turn) {
   busy = true;
+  follow = true;
   Object.assign(turn, { status: "pending", payload: null, answer: "", error: "" });
   updateChrome();
-  draw(turn).scrollIntoView({ block: "start", behavior: "smooth" });
+  reveal(draw(turn));
   try {
     const payload = await askStream({ question: turn.question }, {
       citations: (head) => {
         turn.status = "streaming";
         turn.payload = head;
-        draw(turn);
+        reveal(draw(turn));
       },
       answer: (text) => {
         turn.answer = text;
@@ -111,7 +123,8 @@ async function runTurn(turn) {
     Object.assign(turn, { status: "error", error: err.message || String(err) });
   }
   busy = false;
-  draw(turn);
+  reveal(draw(turn));
+  follow = false;
   saveHistory(turns);
   updateChrome();
 }

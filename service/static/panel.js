@@ -43,8 +43,28 @@ export function createPanel() {
   closeButton.addEventListener("click", close);
   backdrop.addEventListener("click", close);
   document.addEventListener("keydown", (ev) => {
-    if (ev.key === "Escape" && !panel.hidden) close();
+    if (panel.hidden) return;
+    if (ev.key === "Escape") close();
+    else if (ev.key === "Tab" && NARROW.matches) keepFocusInside(ev);
   });
+
+  // As a drawer the panel is modal: Tab cycles through its own controls only.
+  function keepFocusInside(ev) {
+    const stops = [...panel.querySelectorAll("button, [href], [tabindex]:not([tabindex='-1'])")].filter(
+      (el) => !el.disabled && el.getClientRects().length,
+    );
+    if (!stops.length) return;
+    const first = stops[0];
+    const last = stops[stops.length - 1];
+    const inside = panel.contains(document.activeElement);
+    if (ev.shiftKey && (!inside || document.activeElement === first || document.activeElement === title)) {
+      ev.preventDefault();
+      last.focus();
+    } else if (!ev.shiftKey && (!inside || document.activeElement === last)) {
+      ev.preventDefault();
+      first.focus();
+    }
+  }
 
   function paragraph(p, targetId, quote) {
     const isTarget = p.passage_id === targetId;

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -131,7 +132,7 @@ def keyed_server(index_settings: Settings, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Any]:
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
@@ -157,13 +158,13 @@ def probe() -> PageProbe:
 
 
 @pytest.fixture
-def page(browser, live_server: LiveServer, probe: PageProbe):  # type: ignore[no-untyped-def]
+def page(browser: Any, live_server: LiveServer, probe: PageProbe) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     pg.on("pageerror", lambda exc: probe.errors.append(str(exc)))
 
-    def on_dialog(dialog) -> None:  # type: ignore[no-untyped-def]
+    def on_dialog(dialog: Any) -> None:
         probe.dialogs.append(f"{dialog.type}: {dialog.message}")
         dialog.dismiss()
 

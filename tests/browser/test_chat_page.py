@@ -39,11 +39,31 @@ def ask(page: Page, question: str, *, expect_status: str = "done") -> Locator:
     return turn
 
 
+# Notes every state a turn is drawn in (each redraw adds a new node), and whether a loading line showed.
+STATE_RECORDER = """
+window.__states = [];
+new MutationObserver((records) => {
+  for (const r of records) for (const n of r.addedNodes) {
+    if (n.classList && n.classList.contains('turn')) {
+      window.__states.push(n.dataset.status + (n.querySelector('.loading') ? '+loading' : ''));
+    }
+  }
+}).observe(document, { childList: true, subtree: true });
+"""
+
+
 def test_indicator_question_streams_number_and_citations(page: Page) -> None:
+    page.add_init_script(STATE_RECORDER)
+    page.reload()
     with page.expect_response("**/api/ask/stream") as streamed:
         turn = ask(page, INDICATOR_QUESTION)
     assert streamed.value.status == 200
     assert streamed.value.headers["content-type"].startswith("text/event-stream")
+    states = page.evaluate("window.__states")
+    # A loading line first, the citations before the answer text, and a finished turn last.
+    assert states[0] == "pending+loading"
+    assert "streaming+loading" in states
+    assert states[-1] == "done"
     expect(turn).to_have_attribute("data-abstained", "false")
     expect(turn.locator(".answer-text")).to_contain_text("35")
     cards = turn.locator(".cards-cite .card")
@@ -275,6 +295,11 @@ def test_layout_and_screenshots(
         if width < 600:
             assert box["width"] >= width - 1, "on a phone the source opens as a full-width drawer"
             expect(page.locator("#panel-backdrop")).to_be_visible()
+            for _ in range(4):  # the drawer is modal: Tab stays inside it
+                page.keyboard.press("Tab")
+                assert page.evaluate(
+                    "document.getElementById('source-panel').contains(document.activeElement)"
+                )
         else:
             assert box["x"] + box["width"] <= width + 1 and box["width"] < width / 2
             expect(turn.locator(".answer-text")).to_be_in_viewport()
