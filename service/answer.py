@@ -90,7 +90,7 @@ def score_sentences(query: Query, hits: Sequence[Hit], idf: Mapping[str, float])
                 score += 0.25
             if query.wants_deadline and re.search(r"20\d\d年(底|前|内)?", sent):
                 score += 0.15
-            score += 0.3 / (hit.rank + 1)
+            score += 0.6 / (hit.rank + 1)
             out.append(Scored(hit, s, e, score))
     out.sort(key=lambda x: -x.score)
     return out

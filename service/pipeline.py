@@ -40,13 +40,14 @@ _ASKED_VALUE = [
         "金额",
     ),
     (re.compile(r"多少吨|几吨"), re.compile(r"\d[\d.]*万?吨"), "吨数"),
-    (re.compile(r"多少个|几个"), re.compile(r"\d+个|[一二三四五六七八九十两]个"), "数量"),
+    (re.compile(r"多少个|(?<!哪)几个"), re.compile(r"\d+个|[一二三四五六七八九十两]个"), "数量"),
     (re.compile(r"哪一年|哪年|什么时候|何时|啥时候|几时"), re.compile(r"20\d\d年|年底|年前"), "时间"),
     (re.compile(r"多少天|几天"), re.compile(r"\d+天|[一二三四五六七八九十两]日"), "天数"),
 ]
 CANDIDATES = 8
 ARTICLE_CHARS = 700
 PLAN_ID = "langfang-eco-plan"
+ZONES = ("北部协同发展区", "中部发展引领区", "南部优化发展区")
 ABSTAIN_TEXT = "规划及所收录的法律法规中没有找到对这一问题的明确答复。下列相关内容仅供参考，不构成答案。"
 
 
@@ -83,6 +84,27 @@ class _Citations:
         return len(self.items)
 
 
+SHORT_PASSAGE = 260
+
+
+def _whole_short_passages(picked: Sequence[Scored]) -> list[Scored]:
+    """A short passage is quoted whole: its other sentences usually finish what the best one says."""
+    out: list[Scored] = []
+    used_chars = 0
+    for s in picked:
+        p = s.hit.passage
+        whole = Scored(s.hit, 0, len(p.text), s.score)
+        if any(o.hit.passage.id == p.id and o.start == 0 and o.end == len(p.text) for o in out):
+            continue
+        if len(p.text) <= SHORT_PASSAGE and used_chars + len(p.text) <= 2 * SHORT_PASSAGE:
+            out.append(whole)
+            used_chars += len(p.text)
+        else:
+            out.append(s)
+            used_chars += len(s.text)
+    return out
+
+
 def _distinct(items: Sequence[Scored]) -> list[Scored]:
     out: list[Scored] = []
     for s in items:
@@ -91,6 +113,7 @@ def _distinct(items: Sequence[Scored]) -> list[Scored]:
     return out
 
 
+_ASKS_PLAN = re.compile(r"规划|十四五")
 _TABLE_WORDS = re.compile(r"基数|基准|现状值|单位是|指标属性|约束性|预期性|2025")
 
 
@@ -100,7 +123,8 @@ def _asks_table(q: Query) -> bool:
 
 def missing_value(q: Query, answer: str) -> str | None:
     """When the question asks for a value of a kind the answer's lead sentence does not give."""
-    lead = answer.split("。")[0] if q.county is None else answer
+    # The first quoted unit (up to its first citation marker) is what answers the question.
+    lead = answer.split("[")[0] if q.county is None else answer
     for asks, gives, what in _ASKED_VALUE:
         if asks.search(q.question) and not gives.search(lead):
             return f"文件中未找到所问的{what}。"
@@ -156,6 +180,8 @@ class QA:
         self.searcher.check_doc_ids(doc_ids)
         q = analyse(question, self.titles)
         scope = list(doc_ids or q.doc_ids) or None
+        if scope is None and _ASKS_PLAN.search(q.question) and PLAN_ID in self.titles:
+            scope = [PLAN_ID]  # "规划里怎么说": the asker wants the plan, not the statute book
         hits = self.retrieve(q, scope, max(top_k, CANDIDATES))
         reason = self.unanswerable(q, hits)
         answer = None if reason else self.compose(q, hits, top_k)
@@ -204,6 +230,8 @@ class QA:
 
         if q.county is not None:
             lines.extend(self._county_lines(q, cites, chosen, used_targets))
+        elif q.zone is not None:
+            lines.extend(self._zone_lines(q.zone, cites, chosen))
         wants_rules = q.sector is not None and not (q.wants_deadline or q.wants_number)
         if not lines:
             picked = pick_sentences(scored)
@@ -211,6 +239,7 @@ class QA:
                 lines.extend(self._article_lines(picked[0], cites, chosen))
             else:
                 picked = picked[:2] if wants_rules else picked
+                picked = _whole_short_passages(picked)
                 chosen.extend(picked)
                 for s in picked:
                     lines.append(f"{s.text.rstrip('。；;')}[{cites.number(s.hit)}]。")
@@ -237,7 +266,7 @@ class QA:
             self._county_cache[county.name] = county_passages(self.corpus, county)
         named = [self._hit(p) for p in self._county_cache[county.name]]
         scored = score_sentences(q, named, self.idf)
-        zones = [z for z in (county.zone, "北部协同发展区", "中部发展引领区", "南部优化发展区")]
+        zones = ZONES
         own = [
             s
             for s in scored
@@ -248,17 +277,7 @@ class QA:
         for s in _distinct(own)[:4]:
             chosen.append(s)
             lines.append(f"点名{county.name}的任务：{s.text.rstrip('。；;')}[{cites.number(s.hit)}]。")
-        zone = sorted(
-            (s for s in scored if county.zone in s.text),
-            key=lambda s: (self.pos[s.hit.passage.id], s.start),
-        )
-        if zone:
-            # The sentence that defines the zone, and the one after it, which says what the zone must do.
-            first = zone[0]
-            parts = [first, *self._next_sentence(first)]
-            chosen.extend(parts)
-            body = "".join(f"{x.text.rstrip('。；;')}[{cites.number(x.hit)}]。" for x in parts)
-            lines.append(f"{county.zone}的定位：{body}")
+        lines.extend(self._zone_lines(county.zone, cites, chosen))
         applicable = targets_for(self.targets, self.corpus, county=county.name)
         binding = [t for t in applicable if t.scope_kind == "city" and t.attribute == "约束性"]
         if binding:
@@ -271,21 +290,35 @@ class QA:
         used.extend(t for t in applicable if t not in used)
         return lines
 
-    def _next_sentence(self, s: Scored) -> list[Scored]:
-        """The sentence right after ``s``, even when a passage boundary falls between them."""
+    def zone_segment(self, zone: str) -> list[Scored]:
+        """The plan's text on a zone: its defining sentence up to where the next zone begins."""
         from indexer.chunk import sentences
 
-        p = s.hit.passage
-        rest = [(a, b) for a, b in sentences(p.text) if a >= s.end]
-        if rest:
-            return [Scored(s.hit, rest[0][0], rest[0][1], 0.0)]
-        i = self.pos[p.id]
-        if i + 1 < len(self.passages):
-            nxt = self.passages[i + 1]
-            if nxt.doc_id == p.doc_id and nxt.section == p.section:
-                a, b = sentences(nxt.text)[0]
-                return [Scored(self._hit(nxt), a, b, 0.0)]
-        return []
+        others = [z for z in ZONES if z != zone]
+        out: list[Scored] = []
+        start = next((p for p in self.passages if p.doc_id == PLAN_ID and f"{zone}，" in p.text), None)
+        if start is None:
+            return out
+        i = self.pos[start.id]
+        while i < len(self.passages) and len(out) < 6:
+            p = self.passages[i]
+            if p.section != start.section or p.topic != start.topic:
+                break
+            for a, b in sentences(p.text):
+                sent = p.text[a:b]
+                if not out and zone not in sent:
+                    continue
+                if out and any(z in sent for z in others):
+                    return out
+                out.append(Scored(self._hit(p), a, b, 0.0))
+            i += 1
+        return out
+
+    def _zone_lines(self, zone: str, cites: _Citations, chosen: list[Scored]) -> list[str]:
+        parts = self.zone_segment(zone)
+        chosen.extend(parts)
+        body = "".join(f"{x.text.rstrip('。；;')}[{cites.number(x.hit)}]。" for x in parts)
+        return [f"{zone}的定位与任务：{body}"] if body else []
 
     def _article_lines(self, best: Scored, cites: _Citations, chosen: list[Scored]) -> list[str]:
         """A law answers with its whole article: obligations come as lists that must not be cut."""
