@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[str, ...] = ("hybrid", "bm25", "dense")
-RRF_K = 60
+RRF_K = 20
 # Fusion weights: the question's own keywords and its embedding count alike; the ranking with
 # everyday-wording expansions counts less, being a guess at what was meant.
 W_BM25 = 1.0

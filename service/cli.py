@@ -102,7 +102,7 @@ def search(
         timings = []
         for _ in range(repeat):
             t0 = time.perf_counter()
-            hits = engine.searcher.search(query, k=k, doc_ids=doc, mode=mode)
+            hits = engine.search(query, k=k, doc_ids=doc, mode=mode)
             timings.append((time.perf_counter() - t0) * 1000)
     except PlanqaError as exc:
         _fail(exc)

@@ -66,7 +66,7 @@ class Engine:
         self, query: str, top_k: int = 10, mode: str = "hybrid", doc_ids: Sequence[str] | None = None
     ) -> dict[str, Any]:
         t0 = time.perf_counter()
-        hits = self.searcher.search(query.strip(), k=top_k, doc_ids=doc_ids, mode=mode)
+        hits = self.search(query.strip(), k=top_k, doc_ids=doc_ids, mode=mode)
         return {
             "results": [citation_dict(h.rank, h) for h in hits],
             "took_ms": round((time.perf_counter() - t0) * 1000, 2),
@@ -110,6 +110,16 @@ class Engine:
             "zones": {z.name: list(z.counties) for z in v.zones},
             "sectors": [s.name for s in v.sectors],
         }
+
+    def search(
+        self, query: str, k: int = 10, doc_ids: Sequence[str] | None = None, mode: str = "hybrid"
+    ) -> list[Hit]:
+        """Ranked passages; hybrid mode also searches with the document words for everyday wording."""
+        from .vocab import expand_query
+
+        expansion = " ".join(expand_query(query)) if mode == "hybrid" else ""
+        ranking = self.searcher.rank(query, mode, doc_ids, depth=max(k, 50), expansion=expansion)
+        return self.searcher.hits(ranking, k, mode)
 
     def documents(self) -> list[dict[str, Any]]:
         out = []

@@ -47,6 +47,7 @@ _ASKED_VALUE = [
 CANDIDATES = 8
 ARTICLE_CHARS = 700
 PLAN_ID = "langfang-eco-plan"
+TABLE_YEARS = ("2020", "2025")
 ZONES = ("北部协同发展区", "中部发展引领区", "南部优化发展区")
 ABSTAIN_TEXT = "规划及所收录的法律法规中没有找到对这一问题的明确答复。下列相关内容仅供参考，不构成答案。"
 
@@ -197,8 +198,11 @@ class QA:
         related = tuple(Citation(i + 1, c.hit, c.quote) for i, c in enumerate(related))
         return Answer(f"{ABSTAIN_TEXT}{reason or ''}", True, (), related, ()), q
 
-    def _indicators(self, q: Query, hits: Sequence[Hit]) -> list[tuple[Target, Hit]]:
-        """Indicator-table rows among the best hits that the question is about, best first."""
+    def _indicators(self, q: Query, hits: Sequence[Hit]) -> tuple[list[tuple[Target, Hit]], bool]:
+        """Indicator-table rows among the best hits that the question is about, best first, and
+        whether the best of them matches the question strongly."""
+        if any(y not in TABLE_YEARS for y in q.years):
+            return [], False  # the table speaks of 2020 and 2025 only
         rows = {h.passage.id: h for h in hits[:5] if h.passage.kind == "table_row"}
         cands = []
         for t in self.targets:
@@ -206,12 +210,13 @@ class QA:
             if hit is not None and t.scope_kind == "city":
                 cands.append((coverage(f"{t.what}{t.unit}", q.groups, self.idf), t, hit))
         if not cands:
-            return []
+            return [], False
         best = max(c[0] for c in cands)
         if best < 0.25:
-            return []
+            return [], False
         cands.sort(key=lambda c: (-c[0], c[2].rank))
-        return [(t, hit) for cov, t, hit in cands if cov >= 0.75 * best][:4]
+        chosen = [(t, hit) for cov, t, hit in cands if cov >= 0.75 * best][:4]
+        return chosen, best >= 0.6 and (q.wants_number or q.wants_targets)
 
     def compose(self, q: Query, hits: list[Hit], top_k: int) -> Answer:
         # Passages are numbered in the order the answer uses them, then the other best hits follow.
@@ -221,12 +226,17 @@ class QA:
         used_targets: list[Target] = []
         scored = score_sentences(q, hits, self.idf)
 
-        indicators = self._indicators(q, hits)
+        indicators, strong = self._indicators(q, hits)
         # A table row leads when the question asks for targets, or when it is simply the best match.
-        if indicators and (_asks_table(q) or indicators[0][1].rank == 1 or not scored):
+        if indicators and (_asks_table(q) or strong or indicators[0][1].rank == 1 or not scored):
             for t, hit in indicators:
                 lines.append(indicator_sentence(t, f"[{cites.number(hit)}]"))
                 used_targets.append(t)
+            # The body text may state the same goal more sharply ("稳定在35%以上" beside "不降低").
+            extra = [x for x in pick_sentences(scored, max_n=1) if q.wants_number and _DIGIT.search(x.text)]
+            for x in extra:
+                chosen.append(x)
+                lines.append(f"{x.text.rstrip('。；;')}[{cites.number(x.hit)}]。")
 
         if q.county is not None:
             lines.extend(self._county_lines(q, cites, chosen, used_targets))
