@@ -11,7 +11,7 @@ from indexer.tokenize import normalise, tokens
 from .vocab import County, Sector, expand_query, load_vocab, resolve_county, resolve_sector, resolve_zone
 
 _YEAR = re.compile(r"(20\d\d|19\d\d)\s*年?")
-_NUMBER_WORDS = ("多少", "几", "比例", "比率", "率", "数值", "浓度", "达到", "目标值", "面积", "量", "百分之")
+_NUMBER_WORDS = ("多少", "几", "比例", "比率", "数值", "目标值", "百分之")
 _DEADLINE_WORDS = ("什么时候", "何时", "哪年", "哪一年", "期限", "截止", "之前", "年底", "多久", "时间")
 _TARGET_WORDS = ("目标", "指标", "任务", "要求", "要完成", "要做", "考核", "约束性", "预期性")
 _ATTRIBUTE_WORDS = ("约束性", "预期性", "属性")

@@ -31,6 +31,7 @@ from .targets import Target, county_passages, targets_for
 # from the evaluation set.
 MIN_COVERAGE = 0.15
 _DIGIT = re.compile(r"\d")
+_MARKER = re.compile(r"\[\d+\]")
 _TECHNICAL = re.compile(r"[a-z0-9]")
 # What kind of value a question asks for, and what an answer giving it must contain.
 _ASKED_VALUE = [
@@ -124,15 +125,17 @@ def _asks_table(q: Query) -> bool:
 
 def missing_value(q: Query, answer: str) -> str | None:
     """When the question asks for a value of a kind the answer's lead sentence does not give."""
-    # The first quoted unit (up to its first citation marker) is what answers the question.
-    lead = answer.split("[")[0] if q.county is None else answer
+    # The first two quoted units are what answer the question; later ones are context.
+    lead = "[".join(answer.split("[")[:2]) if q.county is None else answer
     for asks, gives, what in _ASKED_VALUE:
         if asks.search(q.question) and not gives.search(lead):
             return f"文件中未找到所问的{what}。"
-    if q.county is not None and (q.wants_number or q.wants_deadline) and not q.wants_targets:
+    if q.county is not None and (q.wants_number or q.wants_deadline):
         own = [line for line in answer.split("。") if line.startswith(f"点名{q.county.name}")]
-        if not any(_DIGIT.search(line) for line in own):
-            return f"规划未单独给出{q.county.name}的相应数值，全市目标适用于各县（市、区）。"
+        if not any(_DIGIT.search(_MARKER.sub("", line)) for line in own):
+            city = answer.split("。")[0] if "目标为" in answer.split("。")[0] else ""
+            note = f"全市的相应目标（适用于各县（市、区））：{city}。" if city else ""
+            return f"规划未单独给出{q.county.name}的相应数值。{note}"
     return None
 
 
@@ -185,9 +188,9 @@ class QA:
             scope = [PLAN_ID]  # "规划里怎么说": the asker wants the plan, not the statute book
         hits = self.retrieve(q, scope, max(top_k, CANDIDATES))
         reason = self.unanswerable(q, hits)
-        answer = None if reason else self.compose(q, hits, top_k)
+        answer = None if reason is not None else self.compose(q, hits, top_k)
         if answer is not None:
-            reason = missing_value(q, answer.text)
+            reason = missing_value(q, answer.text) if answer.text else ""
         if reason is None and answer is not None:
             return answer, q
         related = (
@@ -204,11 +207,13 @@ class QA:
         if any(y not in TABLE_YEARS for y in q.years):
             return [], False  # the table speaks of 2020 and 2025 only
         rows = {h.passage.id: h for h in hits[:5] if h.passage.kind == "table_row"}
+        # Single characters match inside unrelated names (线 in 红线); rows are matched on words.
+        words = [g for g in q.groups if len(g[0]) > 1 or g[0].isascii()]
         cands = []
         for t in self.targets:
             hit = rows.get(t.passage_id)
             if hit is not None and t.scope_kind == "city":
-                cands.append((coverage(f"{t.what}{t.unit}", q.groups, self.idf), t, hit))
+                cands.append((coverage(f"{t.what}{t.unit}", words, self.idf), t, hit))
         if not cands:
             return [], False
         best = max(c[0] for c in cands)
@@ -249,7 +254,8 @@ class QA:
                 lines.extend(self._article_lines(picked[0], cites, chosen))
             else:
                 picked = picked[:2] if wants_rules else picked
-                picked = _whole_short_passages(picked)
+                if not (q.wants_number or q.wants_deadline):  # a value is best given in its own sentence
+                    picked = _whole_short_passages(picked)
                 chosen.extend(picked)
                 for s in picked:
                     lines.append(f"{s.text.rstrip('。；;')}[{cites.number(s.hit)}]。")
