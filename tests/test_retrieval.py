@@ -97,8 +97,9 @@ def test_corrupt_or_stale_index_fails_clearly(tmp_path: Path, index_settings: Se
     (copy / "manifest.json").write_text(json.dumps({**manifest, "corpus_fingerprint": "x"}))
     with pytest.raises(IndexError_, match="another version of the corpus"):
         load_index(settings, model_id)
+    (copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexError_, match="built with model"):
-        load_index(settings.model_copy(update={}), "some-other-model")
+        load_index(settings, "some-other-model")
 
 
 def test_interrupted_build_leaves_old_index_intact(tmp_path: Path, index_settings: Settings) -> None:
