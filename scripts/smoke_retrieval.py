@@ -54,7 +54,8 @@ def main() -> None:
         t0 = time.perf_counter()
         searcher.search(q, k=5, mode="hybrid")
         timings.append((time.perf_counter() - t0) * 1000)
-    print(f"hybrid search latency: median {statistics.median(timings):.1f} ms, max {max(timings):.1f} ms (50 queries)")
+    median, worst = statistics.median(timings), max(timings)
+    print(f"hybrid search latency: median {median:.1f} ms, max {worst:.1f} ms (50 queries)")
 
 
 if __name__ == "__main__":

@@ -364,7 +364,7 @@ class QA:
             ]
         named = [self._hit(p) for p in self._sector_cache[key]]
         scored = [s for s in score_sentences(q, named, self.idf) if any(n in s.text for n in q.sector.names)]
-        lines = []
+        lines: list[str] = []
         for s in _distinct(scored):
             if len(lines) >= 3:
                 break

@@ -31,7 +31,8 @@ def shared_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if env:
         return Path(env)
     default = REPO_ROOT / "var" / "models"
-    return default if default.exists() else tmp_path_factory.mktemp("models")
+    default.mkdir(parents=True, exist_ok=True)
+    return default
 
 
 @pytest.fixture(scope="session")
