@@ -116,6 +116,7 @@ def _distinct(items: Sequence[Scored]) -> list[Scored]:
 
 
 _ASKS_PLAN = re.compile(r"规划|十四五")
+_PLAN_WORDS = re.compile(r"廊坊市?|“?十四五”?|规划里?|生态环境保护")
 _TABLE_WORDS = re.compile(r"基数|基准|现状值|单位是|指标属性|约束性|预期性|2025")
 
 
@@ -124,7 +125,7 @@ def _asks_table(q: Query) -> bool:
 
 
 def missing_value(q: Query, answer: str) -> str | None:
-    """When the question asks for a value of a kind the answer's lead sentence does not give."""
+    """When the question asks for a value of a kind that the answer's leading sentences do not give."""
     # The first two quoted units are what answer the question; later ones are context.
     lead = "[".join(answer.split("[")[:2]) if q.county is None else answer
     for asks, gives, what in _ASKED_VALUE:
@@ -156,9 +157,11 @@ class QA:
         return Hit(passage, score, rank, self.titles[passage.doc_id])
 
     def retrieve(self, q: Query, doc_ids: Sequence[str] | None, depth: int) -> list[Hit]:
-        ranking = self.searcher.rank(
-            q.question, "hybrid", doc_ids, depth=50, expansion=" ".join(q.expansions)
-        )
+        text = q.question
+        if doc_ids == [PLAN_ID]:
+            # Inside the plan, its own name says nothing about which passage is meant.
+            text = _PLAN_WORDS.sub(" ", text).strip() or q.question
+        ranking = self.searcher.rank(text, "hybrid", doc_ids, depth=50, expansion=" ".join(q.expansions))
         return self.searcher.hits(ranking, depth, "hybrid")
 
     def unanswerable(self, q: Query, hits: Sequence[Hit]) -> str | None:
