@@ -5,7 +5,7 @@ STAMP := $(VENV)/.planqa-installed
 # PyTorch's CPU build; elsewhere set TORCH_SPEC or install a CPU wheel first (see README).
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: setup run index test test-fast lint eval eval-ci browser-deps clean
+.PHONY: setup run index test test-fast lint eval eval-ci eval-report browser-deps clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,10 @@ eval: setup
 # The accuracy floor CI enforces (eval/floors.toml), on the committed gold set.
 eval-ci: setup
 	$(VENV)/bin/planqa eval --out eval/reports/runs/ci --check-floors
+
+# The report committed under eval/reports/latest and linked from the README.
+eval-report: setup
+	$(VENV)/bin/planqa eval --out eval/reports/latest
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

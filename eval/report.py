@@ -288,7 +288,7 @@ def write_report(
 ) -> list[Path]:
     """Write the three report files into out_dir; returns their paths."""
     paths = [out_dir / "report.json", out_dir / "report.md", out_dir / "chart.png"]
-    write_text_atomic(paths[0], json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    write_text_atomic(paths[0], json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n")
     write_text_atomic(paths[1], render_markdown(report, violations))
     render_chart(report, paths[2])
     return paths
