@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_question_chars: int = Field(default=500, ge=1)
+    # The everyday-wording table (冒黑烟的大货车 → 柴油货车); off only to measure what it adds.
+    everyday_terms: bool = True
 
     @property
     def resolved_index_dir(self) -> Path:

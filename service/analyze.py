@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from indexer.tokenize import normalise, tokens
 
-from .vocab import County, Sector, expand_query, load_vocab, resolve_county, resolve_sector, resolve_zone
+from .vocab import (
+    County,
+    Sector,
+    Vocab,
+    expand_query,
+    load_vocab,
+    resolve_county,
+    resolve_sector,
+    resolve_zone,
+)
 
 _YEAR = re.compile(r"(20\d\d|19\d\d)\s*年?")
 _NUMBER_WORDS = ("多少", "几", "比例", "比率", "数值", "目标值", "百分之")
@@ -108,10 +117,9 @@ def mentioned_docs(question: str, titles: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def term_groups(
-    terms: tuple[str, ...], sector: Sector | None, county: County | None
+    terms: tuple[str, ...], sector: Sector | None, county: County | None, vocab: Vocab
 ) -> tuple[tuple[str, ...], ...]:
     """Each content term with its stand-ins: 臭味 is answered by a passage about 恶臭."""
-    vocab = load_vocab()
     groups = []
     for t in terms:
         alts = [t]
@@ -126,16 +134,18 @@ def term_groups(
     return tuple(groups)
 
 
-def analyse(question: str, titles: Mapping[str, str]) -> Query:
+def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> Query:
+    """``everyday=False`` ignores the everyday-wording table (to measure what it adds)."""
+    vocab = load_vocab() if everyday else replace(load_vocab(), everyday=())
     county = resolve_county(question)
     found_zone = resolve_zone(question)
     zone = county.zone if county else (found_zone.name if found_zone else None)
     sector = resolve_sector(question)
-    expansions = tuple(expand_query(question))
+    expansions = tuple(expand_query(question, vocab))
     years = tuple(dict.fromkeys(m.group(1) for m in _YEAR.finditer(question)))
     search_text = " ".join([question, *expansions])
     terms = tuple(t for t in dict.fromkeys(tokens(question)) if t not in _FORM_WORDS and not t.isdigit())
-    groups = term_groups(terms, sector, county)
+    groups = term_groups(terms, sector, county, vocab)
     return Query(
         question=question,
         groups=groups,

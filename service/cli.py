@@ -27,7 +27,9 @@ def _main() -> None:
 
 
 def _fail(exc: Exception) -> None:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    allowed = getattr(exc, "allowed", None)
+    hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+    typer.secho(f"error: {exc}{hint}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
 
 
@@ -191,3 +193,7 @@ def _register_eval() -> None:
 
 
 _register_eval()
+
+
+if __name__ == "__main__":
+    app()

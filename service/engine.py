@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from indexer.errors import NotFound, PlanqaError
@@ -115,9 +115,10 @@ class Engine:
         self, query: str, k: int = 10, doc_ids: Sequence[str] | None = None, mode: str = "hybrid"
     ) -> list[Hit]:
         """Ranked passages; hybrid mode also searches with the document words for everyday wording."""
-        from .vocab import expand_query
+        from .vocab import expand_query, load_vocab
 
-        expansion = " ".join(expand_query(query)) if mode == "hybrid" else ""
+        vocab = load_vocab() if self.qa.everyday else replace(load_vocab(), everyday=())
+        expansion = " ".join(expand_query(query, vocab)) if mode == "hybrid" else ""
         ranking = self.searcher.rank(query, mode, doc_ids, depth=max(k, 50), expansion=expansion)
         return self.searcher.hits(ranking, k, mode)
 
@@ -187,5 +188,5 @@ def load_engine(settings: Settings | None = None, build_if_missing: bool = True)
         build_index(settings, embedder, corpus)
         index = load_index(settings, embedder.model_id, corpus)
     searcher = Searcher(index, embedder)
-    qa = QA(corpus, searcher, extract_targets(corpus))
+    qa = QA(corpus, searcher, extract_targets(corpus), everyday=settings.everyday_terms)
     return Engine(settings, qa, index.manifest)

@@ -141,7 +141,10 @@ def missing_value(q: Query, answer: str) -> str | None:
 
 
 class QA:
-    def __init__(self, corpus: Corpus, searcher: Searcher, targets: Sequence[Target]) -> None:
+    def __init__(
+        self, corpus: Corpus, searcher: Searcher, targets: Sequence[Target], everyday: bool = True
+    ) -> None:
+        self.everyday = everyday
         self.corpus = corpus
         self.searcher = searcher
         self.targets = tuple(targets)
@@ -185,7 +188,7 @@ class QA:
         self, question: str, top_k: int = 5, doc_ids: Sequence[str] | None = None
     ) -> tuple[Answer, Query]:
         self.searcher.check_doc_ids(doc_ids)
-        q = analyse(question, self.titles)
+        q = analyse(question, self.titles, self.everyday)
         scope = list(doc_ids or q.doc_ids) or None
         if scope is None and _ASKS_PLAN.search(q.question) and PLAN_ID in self.titles:
             scope = [PLAN_ID]  # "规划里怎么说": the asker wants the plan, not the statute book
