@@ -12,7 +12,7 @@ from .plan import parse_plan
 from .records import DocumentMeta, Indicator, ParsedDocument, Passage
 
 # Bump when parsing or chunking changes, so an index built by older code is rebuilt.
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"
 
 
 @dataclass(frozen=True)

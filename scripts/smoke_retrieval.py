@@ -39,11 +39,10 @@ SMOKE = [
 
 def main() -> None:
     engine = load_engine(get_settings(), build_if_missing=False)
-    searcher = engine.searcher
     for mode in ("bm25", "dense", "hybrid"):
         h1 = h5 = 0
         for q, needle in SMOKE:
-            hits = searcher.search(q, k=5, mode=mode)
+            hits = engine.search(q, k=5, mode=mode)
             ranks = [h.rank for h in hits if needle in h.passage.text]
             h1 += bool(ranks and ranks[0] == 1)
             h5 += bool(ranks)
@@ -52,7 +51,7 @@ def main() -> None:
     for i in range(50):
         q = SMOKE[i % len(SMOKE)][0]
         t0 = time.perf_counter()
-        searcher.search(q, k=5, mode="hybrid")
+        engine.search(q, k=5, mode="hybrid")
         timings.append((time.perf_counter() - t0) * 1000)
     median, worst = statistics.median(timings), max(timings)
     print(f"hybrid search latency: median {median:.1f} ms, max {worst:.1f} ms (50 queries)")

@@ -15,6 +15,10 @@ from .targets import Target
 
 ANSWER_CHARS = 360  # an answer an official reads at a glance
 _DIGIT = re.compile(r"\d")
+_PENALTY = re.compile(r"罚|处分|法律责任|违法|违反|后果|追究|吊销|责令")
+_CURRENT_PERIOD = re.compile(r"十四五|到20[23]\d|20[23]\d年前|今后|以后|将来|要新增|要达到")
+_PAST_PERIOD = re.compile(r"十三五|20[01]\d年|已经|取得|完成了")
+_PAST_SECTION = "取得历史性成就"
 _WS = re.compile(r"\s+")
 
 
@@ -71,17 +75,23 @@ def coverage(text: str, terms: Sequence[str] | Sequence[Sequence[str]], idf: Map
 def score_sentences(query: Query, hits: Sequence[Hit], idf: Mapping[str, float]) -> list[Scored]:
     """Every sentence of the given passages, scored by weighted term overlap and passage rank."""
     groups = list(query.groups)
+    asks_penalty = bool(_PENALTY.search(query.question))
+    asks_current = bool(_CURRENT_PERIOD.search(query.question)) and not _PAST_PERIOD.search(query.question)
     out: list[Scored] = []
     for hit in hits:
         if hit.passage.kind == "table_row":
             continue  # table rows answer through their structured record, not as prose
+        if asks_current and any(_PAST_SECTION in s for s in hit.passage.section):
+            continue  # what was achieved in 十三五 does not answer what 十四五 must do
+        # Penalty articles answer questions about penalties; otherwise the duty itself does.
+        penalty_malus = 0.4 if not asks_penalty and any("法律责任" in s for s in hit.passage.section) else 0.0
         text = hit.passage.text
         context = " ".join(hit.passage.section) + hit.passage.topic
         for s, e in sentences(text):
             sent = text[s:e]
             if len(sent.strip()) < 4:
                 continue
-            score = coverage(sent + context, groups, idf) + 0.6 * coverage(sent, groups, idf)
+            score = coverage(sent + context, groups, idf) + 0.6 * coverage(sent, groups, idf) - penalty_malus
             if len(sent) < 16 and hit.passage.topic == sent:
                 score -= 0.5  # a bare topic line ("加大秸秆禁烧管控。") says nothing by itself
             if query.sector is not None and any(n in sent for n in query.sector.names):

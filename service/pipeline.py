@@ -31,6 +31,8 @@ from .targets import Target, county_passages, targets_for
 # from the evaluation set.
 MIN_COVERAGE = 0.15
 _DIGIT = re.compile(r"\d")
+# A number as the documents write it: digits, or Chinese numerals with a unit (五年, 百分之三十).
+_NUMBER = re.compile(r"\d|百分之|[一二三四五六七八九十两百千万]+[年月日天个项吨元倍]")
 _MARKER = re.compile(r"\[\d+\]")
 _TECHNICAL = re.compile(r"[a-z0-9]")
 # What kind of value a question asks for, and what an answer giving it must contain.
@@ -131,6 +133,9 @@ def missing_value(q: Query, answer: str) -> str | None:
     for asks, gives, what in _ASKED_VALUE:
         if asks.search(q.question) and not gives.search(lead):
             return f"文件中未找到所问的{what}。"
+    first = answer.split("[")[0]  # the best unit alone: a number elsewhere may be about something else
+    if q.county is None and "多少" in q.question and "目标为" not in first and not _NUMBER.search(first):
+        return "文件中未找到所问的数值。"
     if q.county is not None and (q.wants_number or q.wants_deadline):
         own = [line for line in answer.split("。") if line.startswith(f"点名{q.county.name}")]
         if not any(_DIGIT.search(_MARKER.sub("", line)) for line in own):
