@@ -34,7 +34,8 @@ _DIGIT = re.compile(r"\d")
 # A number as the documents write it: digits, or Chinese numerals with a unit (五年, 百分之三十).
 _NUMBER = re.compile(r"\d|百分之|[一二三四五六七八九十两百千万]+[年月日天个项吨元倍]")
 _MARKER = re.compile(r"\[\d+\]")
-_TECHNICAL = re.compile(r"[a-z0-9]")
+# Names like PM10, 5G, LED: with a digit or in capitals, they name one specific thing.
+_TECHNICAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9.]*[A-Za-z0-9]")
 # What kind of value a question asks for, and what an answer giving it must contain.
 _ASKED_VALUE = [
     (
@@ -181,9 +182,9 @@ class QA:
             if not any(year in t for t in top):
                 return f"文件中没有关于{year}年的相应内容。"
         # A technical name the documents never use (PM10, 5G, LED) is a subject they do not cover.
-        for group in q.groups:
-            if len(group) == 1 and _TECHNICAL.search(group[0]) and group[0] not in self.idf:
-                return f"文件未涉及“{group[0].upper()}”。"
+        for name in _TECHNICAL.findall(q.question):
+            if (any(c.isdigit() for c in name) or name.isupper()) and name.lower() not in self.idf:
+                return f"文件未涉及“{name}”。"
         best = max(coverage(t, q.groups, self.idf) for t in top)
         if best < MIN_COVERAGE and q.county is None and q.sector is None:
             return ""
