@@ -19,6 +19,8 @@ _PENALTY = re.compile(r"罚|处分|法律责任|违法|违反|后果|追究|吊�
 _CURRENT_PERIOD = re.compile(r"十四五|到20[23]\d|20[23]\d年前|今后|以后|将来|要新增|要达到")
 _PAST_PERIOD = re.compile(r"十三五|20[01]\d年|已经|取得|完成了")
 _PAST_SECTION = "取得历史性成就"
+_SCOPE_CLAUSE = re.compile(r"适用本(?:法|条例)|制定本(?:法|条例)")
+_ASKS_SCOPE = re.compile(r"适用|范围|目的|宗旨|为什么制定")
 _WS = re.compile(r"\s+")
 
 
@@ -92,6 +94,8 @@ def score_sentences(query: Query, hits: Sequence[Hit], idf: Mapping[str, float])
             if len(sent.strip()) < 4:
                 continue
             score = coverage(sent + context, groups, idf) + 0.6 * coverage(sent, groups, idf) - penalty_malus
+            if _SCOPE_CLAUSE.search(sent) and not _ASKS_SCOPE.search(query.question):
+                score -= 0.5  # "…适用本法": says where a law applies, not what it requires
             if len(sent) < 16 and hit.passage.topic == sent:
                 score -= 0.5  # a bare topic line ("加大秸秆禁烧管控。") says nothing by itself
             if query.sector is not None and any(n in sent for n in query.sector.names):

@@ -52,6 +52,7 @@ CANDIDATES = 8
 ARTICLE_CHARS = 700
 PLAN_ID = "langfang-eco-plan"
 TABLE_YEARS = ("2020", "2025")
+MIN_ROW_MATCH = 0.25  # share of the question's words an indicator's name must carry
 ZONES = ("北部协同发展区", "中部发展引领区", "南部优化发展区")
 ABSTAIN_TEXT = "规划及所收录的法律法规中没有找到对这一问题的明确答复。下列相关内容仅供参考，不构成答案。"
 
@@ -229,7 +230,7 @@ class QA:
         if not cands:
             return [], False
         best = max(c[0] for c in cands)
-        if best < 0.25:
+        if best < MIN_ROW_MATCH:
             return [], False
         cands.sort(key=lambda c: (-c[0], c[2].rank))
         chosen = [(t, hit) for cov, t, hit in cands if cov >= 0.75 * best][:4]

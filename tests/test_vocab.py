@@ -220,7 +220,7 @@ def test_binding_laws_named_in_the_brief() -> None:
 def test_document_terms_occur_in_the_corpus(corpus_text: dict[str, str]) -> None:
     everything = "".join(corpus_text.values())
     v = load_vocab()
-    assert 60 <= len(v.everyday) <= 120
+    assert 60 <= len(v.everyday) <= 150
     missing = [t for e in v.everyday for t in e.means if _flat(t) not in everything]
     sector_terms = [t for s in v.sectors for t in (*s.plan_terms, *s.target_terms, *s.related)]
     missing += [t for t in sector_terms if _flat(t) not in everything]
