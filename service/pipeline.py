@@ -119,6 +119,7 @@ def _distinct(items: Sequence[Scored]) -> list[Scored]:
     return out
 
 
+_ASKS_ZONE = re.compile(r"功能区|分区|发展区|定位|属于|哪个区|所在")
 _ASKS_PLAN = re.compile(r"规划|十四五")
 _PLAN_WORDS = re.compile(r"廊坊市?|“?十四五”?|规划里?|生态环境保护")
 _TABLE_WORDS = re.compile(r"基数|基准|现状值|单位是|指标属性|约束性|预期性|2025")
@@ -303,10 +304,16 @@ class QA:
         ]
         # Every task that names the county is listed, in the plan's order, not only the best match.
         own.sort(key=lambda s: (self.pos[s.hit.passage.id], s.start))
+        # A question about the county's zone ("所在的功能区…") is answered by the zone first;
+        # citation numbers follow the order in which the answer uses passages.
+        zone_first = bool(_ASKS_ZONE.search(q.question))
+        if zone_first:
+            lines.extend(self._zone_lines(county.zone, cites, chosen))
         for s in _distinct(own)[:4]:
             chosen.append(s)
             lines.append(f"点名{county.name}的任务：{s.text.rstrip('。；;')}[{cites.number(s.hit)}]。")
-        lines.extend(self._zone_lines(county.zone, cites, chosen))
+        if not zone_first:
+            lines.extend(self._zone_lines(county.zone, cites, chosen))
         applicable = targets_for(self.targets, self.corpus, county=county.name)
         binding = [t for t in applicable if t.scope_kind == "city" and t.attribute == "约束性"]
         if binding:
