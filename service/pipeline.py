@@ -33,6 +33,7 @@ MIN_COVERAGE = 0.15
 _DIGIT = re.compile(r"\d")
 # A number as the documents write it: digits, or Chinese numerals with a unit (五年, 百分之三十).
 _NUMBER = re.compile(r"\d|百分之|[一二三四五六七八九十两百千万]+[年月日天个项吨元倍]")
+_YEAR_IN_TEXT = re.compile(r"20\d\d年")
 _MARKER = re.compile(r"\[\d+\]")
 # Names like PM10, 5G, LED: with a digit or in capitals, they name one specific thing.
 _TECHNICAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9.]*[A-Za-z0-9]")
@@ -52,6 +53,7 @@ CANDIDATES = 8
 ARTICLE_CHARS = 700
 PLAN_ID = "langfang-eco-plan"
 TABLE_YEARS = ("2020", "2025")
+EXTRA_MATCH = 0.5  # a body sentence joins an indicator answer only when it is about the same thing
 MIN_ROW_MATCH = 0.25  # share of the question's words an indicator's name must carry
 ZONES = ("北部协同发展区", "中部发展引领区", "南部优化发展区")
 ABSTAIN_TEXT = "规划及所收录的法律法规中没有找到对这一问题的明确答复。下列相关内容仅供参考，不构成答案。"
@@ -252,7 +254,13 @@ class QA:
                 lines.append(indicator_sentence(t, f"[{cites.number(hit)}]"))
                 used_targets.append(t)
             # The body text may state the same goal more sharply ("稳定在35%以上" beside "不降低").
-            extra = [x for x in pick_sentences(scored, max_n=1) if q.wants_number and _DIGIT.search(x.text)]
+            extra = [
+                x
+                for x in pick_sentences(scored, max_n=1)
+                if q.wants_number
+                and _DIGIT.search(_YEAR_IN_TEXT.sub("", x.text))
+                and coverage(x.text, q.groups, self.idf) >= EXTRA_MATCH
+            ]
             for x in extra:
                 chosen.append(x)
                 lines.append(f"{x.text.rstrip('。；;')}[{cites.number(x.hit)}]。")
