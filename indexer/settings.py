@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The repository root; the corpus and the default data directory live beside the packages.
@@ -29,7 +28,6 @@ class Settings(BaseSettings):
     log_questions: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
-    max_question_chars: int = Field(default=500, ge=1)
     # The everyday-wording table (冒黑烟的大货车 → 柴油货车); off only to measure what it adds.
     everyday_terms: bool = True
 

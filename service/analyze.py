@@ -23,7 +23,6 @@ _YEAR = re.compile(r"(20\d\d|19\d\d)\s*年?")
 _NUMBER_WORDS = ("多少", "几", "比例", "比率", "数值", "目标值", "百分之")
 _DEADLINE_WORDS = ("什么时候", "何时", "哪年", "哪一年", "期限", "截止", "之前", "年底", "多久", "时间")
 _TARGET_WORDS = ("目标", "指标", "任务", "要求", "要完成", "要做", "考核", "约束性", "预期性")
-_ATTRIBUTE_WORDS = ("约束性", "预期性", "属性")
 # Words that carry the question's form, not its subject: they must not decide relevance.
 _FORM_WORDS = frozenset(
     [
@@ -86,7 +85,6 @@ _FORM_WORDS = frozenset(
 @dataclass(frozen=True)
 class Query:
     question: str
-    search_text: str  # the question plus document terms for everyday wording
     terms: tuple[str, ...]  # content tokens that decide whether a passage answers it
     groups: tuple[tuple[str, ...], ...]  # each term with the document words that can stand for it
     expansions: tuple[str, ...]
@@ -98,7 +96,6 @@ class Query:
     wants_number: bool
     wants_deadline: bool
     wants_targets: bool
-    wants_attribute: bool
 
 
 def short_title(title: str) -> str:
@@ -143,13 +140,11 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
     sector = resolve_sector(question)
     expansions = tuple(expand_query(question, vocab))
     years = tuple(dict.fromkeys(m.group(1) for m in _YEAR.finditer(question)))
-    search_text = " ".join([question, *expansions])
     terms = tuple(t for t in dict.fromkeys(tokens(question)) if t not in _FORM_WORDS and not t.isdigit())
     groups = term_groups(terms, sector, county, vocab)
     return Query(
         question=question,
         groups=groups,
-        search_text=search_text,
         terms=terms,
         expansions=expansions,
         county=county,
@@ -160,5 +155,4 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         wants_number=any(w in question for w in _NUMBER_WORDS),
         wants_deadline=any(w in question for w in _DEADLINE_WORDS),
         wants_targets=any(w in question for w in _TARGET_WORDS),
-        wants_attribute=any(w in question for w in _ATTRIBUTE_WORDS),
     )

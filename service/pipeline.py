@@ -82,13 +82,13 @@ class _Idf(dict[str, float]):
 class _Citations:
     """Numbers passages in the order they are first cited or listed."""
 
-    items: list[tuple[Hit, str]]
+    items: list[Hit]
 
     def number(self, hit: Hit) -> int:
-        for i, (h, _) in enumerate(self.items):
+        for i, h in enumerate(self.items):
             if h.passage.id == hit.passage.id:
                 return i + 1
-        self.items.append((hit, ""))
+        self.items.append(hit)
         return len(self.items)
 
 
@@ -290,7 +290,7 @@ class QA:
                 break
             cites.number(h)
         citations = []
-        for i, (hit, _) in enumerate(cites.items):
+        for i, hit in enumerate(cites.items):
             citations.append(Citation(i + 1, hit, quote_for(hit, chosen, scored)))
         return Answer("".join(lines), False, tuple(citations), (), tuple(used_targets))
 
@@ -407,7 +407,8 @@ class QA:
         docs = [d for d in q.sector.law_doc_ids if d in self.titles]
         if not docs:
             return []
-        hits = self.searcher.hits(self.searcher.rank(q.search_text, "hybrid", docs, depth=10), 2, "hybrid")
+        ranking = self.searcher.rank(q.question, "hybrid", docs, depth=10, expansion=" ".join(q.expansions))
+        hits = self.searcher.hits(ranking, 2, "hybrid")
         scored = score_sentences(q, hits, self.idf)
         lines = []
         for s in pick_sentences(scored, max_n=1):
