@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     model_cache_dir: Path | None = None
     embed_batch_size: int = 16
     api_keys: str = ""
+    # Keys for write and operator actions (document upload, reload, feedback listing).
+    admin_keys: str = ""
     cors_origins: str = ""
     log_questions: bool = True
     host: str = "127.0.0.1"
@@ -42,6 +44,10 @@ class Settings(BaseSettings):
     @property
     def api_key_list(self) -> list[str]:
         return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+    @property
+    def admin_key_list(self) -> list[str]:
+        return [k.strip() for k in self.admin_keys.split(",") if k.strip()]
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -26,6 +26,7 @@ access_log = logging.getLogger("planqa.access")
 
 _STATUS: list[tuple[type[Exception], int, str]] = [
     (deps.Unauthorized, 401, "unauthorized"),
+    (deps.Forbidden, 403, "forbidden"),
     (NotFound, 404, "not_found"),
     (InvalidRequest, 422, "invalid_request"),
     (deps.NotReady, 503, "not_ready"),

@@ -35,10 +35,7 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def require_api_key(request: Request) -> None:
-    keys = get_app_settings(request).api_key_list
-    if not keys:
-        return
+def _bearer_matches(request: Request, keys: list[str]) -> bool:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
@@ -46,5 +43,25 @@ def require_api_key(request: Request) -> None:
     ok = False
     for key in keys:
         ok |= hmac.compare_digest(token.encode(), key.encode())
-    if scheme.lower() != "bearer" or not ok:
+    return scheme.lower() == "bearer" and ok
+
+
+def require_api_key(request: Request) -> None:
+    keys = get_app_settings(request).api_key_list
+    if not keys:
+        return
+    # An admin key is accepted wherever a read key is.
+    if not _bearer_matches(request, keys + get_app_settings(request).admin_key_list):
         raise Unauthorized("this endpoint needs an API key: send the header 'Authorization: Bearer <key>'")
+
+
+class Forbidden(PlanqaError):
+    """An operator action was asked for without an admin key, or none is configured."""
+
+
+def require_admin_key(request: Request) -> None:
+    keys = get_app_settings(request).admin_key_list
+    if not keys:
+        raise Forbidden("this action needs an admin key, and none is configured (set PLANQA_ADMIN_KEYS)")
+    if not _bearer_matches(request, keys):
+        raise Unauthorized("this action needs an admin key: send the header 'Authorization: Bearer <key>'")
