@@ -195,6 +195,9 @@ def serve(
         "log_level": "info",
         "access_log": False,
         "timeout_graceful_shutdown": shutdown_timeout,
+        # The supervisor kills a worker that misses its ping; loading torch and the model can hold
+        # the interpreter for longer than the 5 s default on a busy machine.
+        "timeout_worker_healthcheck": 30,
     }
     typer.echo(f"planqa {__version__} on http://{options['host']}:{options['port']}, {workers} worker(s)")
     if workers == 1:
