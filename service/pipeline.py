@@ -102,6 +102,7 @@ class QA:
         drafts: list[Draft] = []
         lines: list[Line] = []
         listed: list[Hit] = []
+        answered: dict[tuple[str, ...], int] = {}  # what each earlier part quoted → its number
         for i, part in enumerate(q.parts, start=1):
             pq = analyse(part.question, self.titles, self.everyday)
             draft, hits, reason = self._draft(pq, doc_ids, top_k)
@@ -109,6 +110,11 @@ class QA:
             if draft is None or reason is not None:
                 lines.append(Line("label", (Piece(wording.part_not_found()),)))
                 continue
+            quoted = tuple(f"{p.hit.passage.id}:{p.source}" for p in draft.cited_pieces() if p.hit)
+            if quoted in answered:  # one article may answer two parts: quoted once
+                lines.append(Line("label", (Piece(wording.part_same(answered[quoted])),)))
+                continue
+            answered[quoted] = i
             drafts.append(draft)
             lines += draft.lines
             listed += hits[:2]
