@@ -65,8 +65,12 @@ class JsonFormatter(logging.Formatter):
             out.update(fields)
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        # ensure_ascii keeps a line valid UTF-8 even if some text held a lone surrogate.
-        return json.dumps(out, ensure_ascii=True, default=str)
+        line = json.dumps(out, ensure_ascii=False, default=str)
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate somewhere: escape, so the line stays UTF-8
+            line = json.dumps(out, ensure_ascii=True, default=str)
+        return line
 
 
 def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from indexer.errors import NotFound
 from indexer.settings import Settings
 from service.app import create_app
 from tests.live import serve
@@ -52,6 +53,9 @@ class StubEngine:
 
     def documents(self) -> list[dict[str, Any]]:
         return []
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        raise NotFound(f"no document {doc_id!r}", allowed=["langfang-eco-plan"])
 
 
 @contextmanager
