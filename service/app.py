@@ -80,6 +80,10 @@ def _install_handlers(app: FastAPI) -> None:
             allowed = _allowed_methods(request)
             detail = f"{request.method} is not supported here; use {', '.join(allowed)}"
             return _error(405, "method_not_allowed", detail, request, allowed, {"Allow": ", ".join(allowed)})
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI reports a body that is not UTF-8 as a generic 400; it is malformed input.
+            detail = f"the request body is not valid UTF-8 JSON ({exc.__cause__.reason})"
+            return _error(422, "validation_error", detail, request)
         headers = dict(exc.headers or {})
         return _error(exc.status_code, "http_error", str(exc.detail), request, headers=headers)
 

@@ -47,6 +47,9 @@ MAX_PASSAGE_IDS = 50
 # SQLite's OFFSET is a signed 64-bit integer; far below that, an offset past the end is just empty.
 MAX_OFFSET = 1_000_000_000
 
+# A cited passage id, e.g. langfang-eco-plan:0040; the spec states the same bounds the validator keeps.
+PassageId = Annotated[Text, Field(json_schema_extra={"minLength": 1, "maxLength": 200, "pattern": r"\S"})]
+
 router = APIRouter()
 
 
@@ -169,7 +172,7 @@ class FeedbackIn(BaseModel):
     answer: Text = Field(max_length=MAX_ANSWER, description="The answer text shown")
     rating: Literal["up", "down"]
     comment: Text = Field(default="", max_length=MAX_COMMENT)
-    passage_ids: list[Text] = Field(default_factory=list, max_length=MAX_PASSAGE_IDS)
+    passage_ids: list[PassageId] = Field(default_factory=list, max_length=MAX_PASSAGE_IDS)
 
     @field_validator("question")
     @classmethod

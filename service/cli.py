@@ -162,6 +162,7 @@ def serve(
 
     from indexer.settings import get_settings
     from service.app import create_app
+    from service.protocol import uvicorn_options
 
     settings = get_settings()
     try:
@@ -174,7 +175,8 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
-        access_log=False,
+        access_log=False,  # planqa writes its own JSON access log (service/middleware.py)
+        **uvicorn_options(settings),  # header deadline, keep-alive (PLANQA_HEADER_TIMEOUT_S, ...)
     )
 
 

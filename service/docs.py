@@ -34,6 +34,18 @@ DESCRIPTIONS = {
     429: "Too many requests from this client or key; see the `Retry-After` header",
     503: "The service is busy (see `Retry-After`) or the index is not loaded",
 }
+SSE_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["citations", "answer", "done", "error"]},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "JSON: the answer's head, {text}, the full answer, or an ErrorBody",
+        },
+    },
+}
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
 
 # Swagger UI's files come from the fastapi-offline package, which ships a current build.
@@ -163,7 +175,8 @@ def openapi_schema(app: FastAPI, settings: Settings) -> dict[str, Any]:
     if stream is not None:
         stream["responses"]["200"] = {
             "description": "Server-Sent Events: citations, answer (one or more), done; or error",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            # Before OpenAPI 3.2 (itemSchema), an event stream's schema describes one event.
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
         }
     # FastAPI's own validation-error models describe a body planqa never sends.
     for unused in ("HTTPValidationError", "ValidationError"):
