@@ -17,13 +17,21 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from indexer.settings import Settings, get_settings
 
-# h11 refuses request heads larger than this (uvicorn's default is the same 16 KiB; named here
-# so the limit is visible next to the timeouts). httptools has its own fixed limit.
+# The largest request head accepted. h11 enforces it itself (h11_max_incomplete_event_size);
+# httptools has no limit of its own, so the mixin below counts the bytes.
 MAX_HEADER_BYTES = 16 * 1024
+_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: text/plain; charset=utf-8\r\ncontent-length: 30\r\nconnection: close\r\n\r\n"
+    b"request headers are too large\n"
+)
 
 
 class _HeaderDeadline:
-    """Mixin for a uvicorn HTTP protocol; ``header_timeout`` None reads PLANQA_HEADER_TIMEOUT_S."""
+    """Mixin for a uvicorn HTTP protocol: a deadline and a size cap for each request's headers.
+
+    ``header_timeout`` None reads PLANQA_HEADER_TIMEOUT_S.
+    """
 
     header_timeout: float | None = None
     # Provided by the uvicorn protocol this is mixed into.
@@ -37,15 +45,20 @@ class _HeaderDeadline:
             self.header_timeout = get_settings().header_timeout_s
         self._header_timer: asyncio.TimerHandle | None = None
         self._waiting_cycle: Any = None
+        self._awaiting_headers = False
+        self._header_bytes = 0
 
     def _arm_header_timer(self) -> None:
         self._disarm_header_timer()
         # The request whose headers are awaited will replace the current cycle object.
         self._waiting_cycle = self.cycle
+        self._awaiting_headers = True
+        self._header_bytes = 0
         if self.header_timeout and self.header_timeout > 0:
             self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
 
     def _disarm_header_timer(self) -> None:
+        self._awaiting_headers = False
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
@@ -60,15 +73,24 @@ class _HeaderDeadline:
         self._arm_header_timer()
 
     def data_received(self, data: bytes) -> None:
+        waiting = self._awaiting_headers
         super().data_received(data)  # type: ignore[misc]
-        if self._header_timer is not None and self.cycle is not self._waiting_cycle:
+        if not waiting or self.transport.is_closing():
+            return
+        if self.cycle is not self._waiting_cycle:
             self._disarm_header_timer()
+            return
+        self._header_bytes += len(data)
+        if self._header_bytes > MAX_HEADER_BYTES:
+            self._disarm_header_timer()
+            self.transport.write(_TOO_LARGE)
+            self.transport.close()
 
     def on_response_complete(self) -> None:
-        before = self.cycle
         super().on_response_complete()  # type: ignore[misc]
-        # Unless a pipelined request already started, the next request's headers are awaited.
-        if self.cycle is before and not self.transport.is_closing():
+        # Unless a pipelined request is already in hand, the next request's headers are awaited.
+        idle = self.cycle is None or self.cycle.response_complete
+        if idle and not getattr(self, "pipeline", None) and not self.transport.is_closing():
             self._arm_header_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -118,6 +118,20 @@ def test_slow_headers_are_closed(tmp_path: Path, protocol: type) -> None:
         assert httpx.get(f"{url}/healthz").status_code == 200
 
 
+@pytest.mark.parametrize("protocol", [_QuickH11, _QuickHttpTools], ids=["h11", "httptools"])
+def test_oversized_headers_are_refused(tmp_path: Path, protocol: type) -> None:
+    with stub_server(tmp_path, uvicorn={"http": protocol}) as url:
+        sock = connect(url)
+        try:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n")
+            reply = sock.recv(65536)
+            assert reply == b"" or b" 431 " in reply.split(b"\r\n")[0] or b" 400 " in reply.split(b"\r\n")[0]
+        except OSError:
+            pass  # reset while still sending: refused all the same
+        assert closed_within(sock, 2)
+        assert httpx.get(f"{url}/healthz").status_code == 200
+
+
 # ---------------------------------------------------------------- rate limits
 
 
