@@ -38,6 +38,28 @@ class Settings(BaseSettings):
     # The everyday-wording table (冒黑烟的大货车 → 柴油货车); off only to measure what it adds.
     everyday_terms: bool = True
 
+    # The HTTP edge (service/middleware.py, service/limits.py, service/protocol.py).
+    # Bodies above these sizes get 413 before anything reads or parses them; uploads under
+    # /api/documents have their own, larger limit.
+    max_body_bytes: int = 1 << 20
+    max_upload_bytes: int = 50 << 20
+    # Seconds a client may take to send a request's headers, then its whole body.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 20.0
+    # Seconds an idle keep-alive connection stays open between requests.
+    keep_alive_s: int = 5
+    # Rate limits in the `limits` notation ("120/minute", "10/second;300/hour"); empty is off.
+    rate_limit_ip: str = ""
+    rate_limit_key: str = ""
+    # Ask and search: at most this many run at once, this many wait, each wait at most this long
+    # (short waits: past a couple of seconds a client is better told to retry than kept waiting).
+    max_inflight: int = 4
+    max_queued: int = 16
+    queue_timeout_s: float = 2.0
+    log_level: str = "INFO"
+    # Prometheus /metrics (counts and timings only, no question text).
+    metrics: bool = True
+
     @property
     def resolved_index_dir(self) -> Path:
         return self.index_dir or self.data_dir / "index"
