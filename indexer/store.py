@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import __version__
+from .channels import Channels, build_channels, load_channels
 from .corpus import Corpus, index_text, load_corpus
 from .dense import DenseIndex
 from .errors import IndexError_
@@ -36,6 +37,7 @@ class LoadedIndex:
     sparse: SparseIndex
     dense: DenseIndex
     manifest: dict[str, object]
+    channels: Channels | None = None
 
 
 def _key(model_id: str, text: str) -> str:
@@ -116,6 +118,13 @@ def build_index(
     try:
         DenseIndex.build(vectors).save(tmp / "dense.faiss")
         SparseIndex.build(texts).save(tmp / "bm25")
+        extra = build_channels(
+            tmp,
+            [p.text for p in passages],
+            texts,
+            lambda ts: embed_with_cache(embedder, ts, cache, settings.embed_batch_size, progress),
+        )
+        cache.save()
         (tmp / "passage_ids.json").write_text(json.dumps([p.id for p in passages]), encoding="utf-8")
         manifest: dict[str, object] = {
             "format": FORMAT,
@@ -126,6 +135,7 @@ def build_index(
             "passages": len(passages),
             "documents": len(corpus.documents),
             "embeddings_computed": computed,
+            **extra,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(time.perf_counter() - t0, 2),
         }
@@ -176,8 +186,9 @@ def load_index(settings: Settings, model_id: str, corpus: Corpus | None = None) 
         ids = json.loads((index_dir / "passage_ids.json").read_text(encoding="utf-8"))
         dense = DenseIndex.load(index_dir / "dense.faiss")
         sparse = SparseIndex.load(index_dir / "bm25")
+        channels = load_channels(index_dir, len(ids))
     except Exception as exc:  # any unreadable part means the same fix
         raise IndexError_(f"index at {index_dir} is damaged ({exc}): run `planqa index`") from exc
     if ids != [p.id for p in corpus.passages] or dense.size != len(ids):
         raise IndexError_(f"index at {index_dir} does not match the corpus passages: run `planqa index`")
-    return LoadedIndex(corpus, sparse, dense, manifest)
+    return LoadedIndex(corpus, sparse, dense, manifest, channels)
