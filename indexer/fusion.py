@@ -19,6 +19,7 @@ CHANNELS: tuple[str, ...] = (
     "sentence",
     "dense_ask",
     "sentence_ask",
+    "abbrev",
 )
 
 

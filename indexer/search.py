@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from .abbrev import expansions
 from .decompose import decompose
 from .errors import InvalidRequest
 from .fusion import Fusion, fuse, load_fusion, rrf
@@ -133,6 +134,10 @@ class Searcher:
             out["bm25"] = self.bm25_ranking(query, mask, depth).order
         if "expanded" in wanted and expansion:
             out["expanded"] = self.bm25_ranking(f"{query} {expansion}", mask, depth).order
+        if "abbrev" in wanted and self.index.channels is not None:
+            extra = expansions(query, self.index.channels.abbreviations)
+            if extra:
+                out["abbrev"] = self.bm25_ranking(f"{query} {' '.join(extra)}", mask, depth).order
         if "char" in wanted:
             out["char"] = self.char_ranking(query, mask, depth).order
         if vecs is not None:

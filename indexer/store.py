@@ -123,6 +123,7 @@ def build_index(
             [p.text for p in passages],
             texts,
             lambda ts: embed_with_cache(embedder, ts, cache, settings.embed_batch_size, progress),
+            [d.text for d in corpus.documents],
         )
         cache.save()
         (tmp / "passage_ids.json").write_text(json.dumps([p.id for p in passages]), encoding="utf-8")

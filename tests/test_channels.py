@@ -84,7 +84,7 @@ def _searcher(built, **weights: float) -> Searcher:  # type: ignore[no-untyped-d
 def test_every_channel_ranks_the_matching_article_first(built) -> None:  # type: ignore[no-untyped-def]
     s = _searcher(built, **{c: 1.0 for c in CHANNELS})
     rankings = s.channel_rankings("我家隔壁烧秸秆，会被罚款吗？", None, 10, expansion="露天焚烧")
-    assert set(rankings) == set(CHANNELS)
+    assert set(rankings) == set(CHANNELS) - {"abbrev"}  # the question holds no abbreviation
     second = next(i for i, p in enumerate(s.passages) if p.section[-1] == "第二条")
     for name in ("bm25", "expanded", "char", "sentence_ask"):
         assert rankings[name][0] == second, name
@@ -100,6 +100,14 @@ def test_question_and_asking_clause_share_one_model_call(built) -> None:  # type
     assert calls == [("query", ("医院的废物记录，要保存几年？", "要保存几年"))]
     s.rank("医院的废物记录，要保存几年？", "hybrid", doc_ids=["test-law"])
     assert len(emb.calls) == before + 1  # the second ranking reuses both vectors
+
+
+def test_abbreviations_are_learnt_at_build_and_expand_queries(built) -> None:  # type: ignore[no-untyped-def]
+    s = _searcher(built, abbrev=1.0)
+    channels = s.index.channels
+    assert channels is not None and ("vocs", "挥发性有机物") in channels.abbreviations
+    assert set(s.channel_rankings("VOCs排放要装什么", None, 10)) == {"abbrev"}
+    assert s.search("VOCs排放要装什么", k=1)[0].passage.section[-1] == "第四条"
 
 
 def test_channels_off_take_no_part(built) -> None:  # type: ignore[no-untyped-def]
