@@ -24,9 +24,10 @@ __all__ = ["MODES", "Ranking", "Searcher", "rrf"]
 
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[str, ...] = ("hybrid", "bm25", "dense")
-# Query vectors of recent questions: one ask ranks the same question several times (whole corpus,
-# then the laws of a sector), and the model call is the costly part of a search.
-_QUERY_CACHE = 256
+# Query vectors of the last few texts: one ask ranks the same question several times (whole
+# corpus, then the laws of a sector), and the model call is the costly part of a search. Kept
+# this small on purpose: it serves one ask, not repeated questions (nor latency benchmarks).
+_QUERY_CACHE = 8
 _VECTOR_CHANNELS = frozenset({"dense", "sentence", "dense_ask", "sentence_ask"})
 
 

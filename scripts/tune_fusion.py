@@ -15,7 +15,8 @@ expansion), with the real index and model:
 4. prints the ablation of the best configuration (each channel off in turn);
 5. with ``--write``, stores the best configuration in indexer/data/fusion.toml.
 
-    nice .venv/bin/python scripts/tune_fusion.py [--write]
+    nice .venv/bin/python scripts/tune_fusion.py [--write] [--no-everyday]
+    .venv/bin/python scripts/tune_fusion.py --export-dev /tmp/dev.jsonl   # then planqa eval --gold
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
+import json
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -135,12 +137,29 @@ def write_fusion(f: Fusion, path: Path) -> None:
     tmp.replace(path)
 
 
+def export_dev(gold_dir: Path, out: Path) -> None:
+    """The dev split as one gold file, for `planqa eval --gold` (answer-pipeline figures on dev)."""
+    lines = []
+    for file in sorted(gold_dir.glob("*.jsonl")):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if line.strip() and is_dev(json.loads(line)["id"]):
+                lines.append(line)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{len(lines)} dev questions written to {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gold", type=Path, default=ROOT / "eval" / "gold")
     parser.add_argument("--write", action="store_true", help="store the best fusion in fusion.toml")
     parser.add_argument("--no-everyday", action="store_true", help="without the everyday-wording table")
+    parser.add_argument(
+        "--export-dev", type=Path, help="only write the dev questions (all of them) to this *.jsonl and stop"
+    )
     args = parser.parse_args()
+    if args.export_dev:
+        export_dev(args.gold, args.export_dev)
+        return
 
     from indexer.settings import get_settings
     from service.engine import load_engine
