@@ -1,5 +1,5 @@
-"""The retrieval channels beside word BM25 and passage vectors: character n-gram BM25 and
-sentence vectors. Built into the same index directory and loaded with it."""
+"""The retrieval channels beside word BM25 and passage vectors: character n-gram BM25, sentence
+vectors and corpus abbreviations. Built into the same index directory and loaded with it."""
 
 from __future__ import annotations
 
@@ -28,31 +28,33 @@ class Channels:
     char: SparseIndex
     sentences: SentenceIndex
     abbreviations: abbrev.Pairs = ()
+    figures: tuple[tuple[str, object], ...] = ()  # for the index manifest, set when built
+
+    def save(self, directory: Path) -> None:
+        self.char.save(directory / CHAR_DIR)
+        self.sentences.save(directory / SENTENCE_DIR)
+        text = json.dumps(self.abbreviations, ensure_ascii=False, indent=0)
+        (directory / ABBREV_FILE).write_text(text, encoding="utf-8")
 
 
 def build_channels(
-    directory: Path,
-    passage_texts: Sequence[str],
-    index_texts: Sequence[str],
-    embed: EmbedFn,
-    documents: Sequence[str] = (),
-) -> dict[str, object]:
-    """Writes the channels into ``directory``; returns figures for the index manifest.
-    ``documents`` (whole cleaned texts) are where abbreviations are learnt."""
-    pairs = abbrev.derive(documents)
-    (directory / ABBREV_FILE).write_text(json.dumps(pairs, ensure_ascii=False, indent=0), encoding="utf-8")
-    SparseIndex.build(list(index_texts), char_tokens).save(directory / CHAR_DIR)
+    passage_texts: Sequence[str], index_texts: Sequence[str], documents: Sequence[str], embed: EmbedFn
+) -> Channels:
+    """All channels in memory (sentence vectors through ``embed``); ``documents`` are the whole
+    cleaned texts, where abbreviations are learnt."""
+    char = SparseIndex.build(list(index_texts), char_tokens)
     units = sentence_units(passage_texts, index_texts)
     t0 = time.perf_counter()
     vectors, computed = embed(units.texts)
     seconds = time.perf_counter() - t0
-    SentenceIndex.build(vectors, units.owner, len(index_texts)).save(directory / SENTENCE_DIR)
-    return {
-        "sentences": len(units.texts),
-        "sentence_embeddings_computed": computed,
-        "sentence_embed_seconds": round(seconds, 2),
-        "abbreviations": len(pairs),
-    }
+    pairs = abbrev.derive(documents)
+    figures = (
+        ("sentences", len(units.texts)),
+        ("sentence_embeddings_computed", computed),
+        ("sentence_embed_seconds", round(seconds, 2)),
+        ("abbreviations", len(pairs)),
+    )
+    return Channels(char, SentenceIndex.build(vectors, units.owner, len(index_texts)), pairs, figures)
 
 
 def load_channels(directory: Path, n_passages: int) -> Channels:

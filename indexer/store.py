@@ -118,14 +118,14 @@ def build_index(
     try:
         DenseIndex.build(vectors).save(tmp / "dense.faiss")
         SparseIndex.build(texts).save(tmp / "bm25")
-        extra = build_channels(
-            tmp,
+        channels = build_channels(
             [p.text for p in passages],
             texts,
-            lambda ts: embed_with_cache(embedder, ts, cache, settings.embed_batch_size, progress),
             [d.text for d in corpus.documents],
+            lambda ts: embed_with_cache(embedder, ts, cache, settings.embed_batch_size, progress),
         )
         cache.save()
+        channels.save(tmp)
         (tmp / "passage_ids.json").write_text(json.dumps([p.id for p in passages]), encoding="utf-8")
         manifest: dict[str, object] = {
             "format": FORMAT,
@@ -136,7 +136,7 @@ def build_index(
             "passages": len(passages),
             "documents": len(corpus.documents),
             "embeddings_computed": computed,
-            **extra,
+            **dict(channels.figures),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(time.perf_counter() - t0, 2),
         }
