@@ -1,6 +1,6 @@
 """Choose the hybrid fusion (RRF k and channel weights) on the DEV split of eval/gold only.
 
-The split is fixed by question id: a question is in TEST when
+The split is fixed by question id (eval/split.py): a question is in TEST when
 ``int(sha256(id).hexdigest(), 16) % 2 == 0``, else in DEV. This script reads test questions only
 to drop them, and prints dev figures only.
 
@@ -24,7 +24,6 @@ expansion), with the real index and model:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
 import json
 import re
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from eval import metrics  # noqa: E402
 from eval.runner import GoldItem, load_gold  # noqa: E402
+from eval.split import split_of  # noqa: E402
 from indexer.fusion import CHANNELS, Fusion, fuse, load_fusion  # noqa: E402
 
 K_GRID = (5, 10, 20, 40, 60)
@@ -52,7 +52,7 @@ FUSION_TOML = ROOT / "indexer" / "data" / "fusion.toml"
 
 
 def is_dev(item_id: str) -> bool:
-    return int(hashlib.sha256(item_id.encode()).hexdigest(), 16) % 2 == 1
+    return split_of(item_id) == "dev"
 
 
 def dev_items(gold_dir: Path) -> list[GoldItem]:
@@ -201,14 +201,14 @@ def main() -> None:
         questions.append(Question(item, rankings))
     texts = [p.text for p in searcher.passages]
     scorer = Scorer(questions, texts, len(texts))
-    para = [q.item.type == "paraphrase" for q in questions]
+    para = [q.item.type == "paraphrase" or "colloquial" in q.item.tags for q in questions]
     shipped = load_fusion()
 
-    print(f"dev split: {len(questions)} questions with evidence ({sum(para)} paraphrase)")
+    print(f"dev split: {len(questions)} questions with evidence ({sum(para)} paraphrase or colloquial)")
     m = engine.manifest
     print(f"index: {m.get('passages')} passages, {m.get('sentences')} sentence vectors")
     print()
-    print("| ranking | hit@1 | hit@5 | MRR | paraphrase hit@1 | paraphrase hit@5 |")
+    print("| ranking | hit@1 | hit@5 | MRR | colloquial hit@1 | colloquial hit@5 |")
     print("|---|---|---|---|---|---|")
     for c in CHANNELS:
         # Questions without an expansion or an asking clause fall back to the plain question.
