@@ -10,6 +10,7 @@ import pytest
 from indexer.corpus import Corpus, parse_sources
 from indexer.errors import IndexError_
 from indexer.fusion import CHANNELS, load_fusion
+from indexer.generations import live_dir
 from indexer.records import DocumentMeta
 from indexer.search import Searcher
 from indexer.settings import Settings
@@ -54,7 +55,7 @@ def test_index_holds_both_channels_and_reports_them(built) -> None:  # type: ign
     assert index.channels.sentences.size == n + 1
     assert index.manifest["sentences"] == n + 1
     assert index.manifest["sentence_embeddings_computed"] == 2
-    assert (settings.resolved_index_dir / "bm25_char").is_dir()
+    assert (live_dir(settings.resolved_index_dir) / "bm25_char").is_dir()
 
 
 def test_a_missing_channel_is_a_damaged_index(built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -63,9 +64,9 @@ def test_a_missing_channel_is_a_damaged_index(built, tmp_path: Path) -> None:  #
 
     copy = tmp_path / "index"
     shutil.copytree(settings.resolved_index_dir, copy)
-    shutil.rmtree(copy / "sentences")
+    shutil.rmtree(live_dir(copy) / "sentences")
     broken = Settings(corpus_dir=settings.corpus_dir, data_dir=settings.data_dir, index_dir=copy)
-    with pytest.raises(IndexError_, match="damaged"):
+    with pytest.raises(IndexError_, match="sentences"):
         load_index(broken, emb.model_id, corpus)
 
 
