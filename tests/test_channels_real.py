@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from indexer.fusion import CHANNELS
@@ -28,6 +29,10 @@ def test_every_channel_ranks_real_passages(searcher) -> None:  # type: ignore[no
     rankings = searcher.channel_rankings(q, None, 20, expansion="秸秆焚烧", channels=CHANNELS)
     assert {"bm25", "dense", "expanded", "char", "sentence", "dense_ask", "sentence_ask"} <= set(rankings)
     for name, order in rankings.items():
+        if name.endswith("_ask"):
+            # The asking clause alone ("这种情况谁来管") is about duties, not straw: a different list.
+            assert len(order) and not np.array_equal(order[:10], rankings[name.removesuffix("_ask")][:10])
+            continue
         top = [searcher.passages[int(i)].text for i in order[:10]]
         assert any("秸秆" in t for t in top), name
 
