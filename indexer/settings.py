@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     build_on_start: bool = False
     # The everyday-wording table (冒黑烟的大货车 → 柴油货车); off only to measure what it adds.
     everyday_terms: bool = True
+    # Hybrid channels to switch off (comma-separated names from indexer/data/fusion.toml), only to
+    # measure what each adds.
+    fusion_off: str = ""
 
     # The HTTP edge (service/middleware.py, service/limits.py, service/protocol.py).
     # Bodies above these sizes get 413 before anything reads or parses them; uploads under
@@ -71,6 +74,10 @@ class Settings(BaseSettings):
     @property
     def api_key_list(self) -> list[str]:
         return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+    @property
+    def fusion_off_list(self) -> list[str]:
+        return [c.strip() for c in self.fusion_off.split(",") if c.strip()]
 
     @property
     def admin_key_list(self) -> list[str]:
