@@ -57,6 +57,12 @@ class QA:
         self.ctx = Context(corpus, searcher, self.targets, self.idf)
         self.titles = self.ctx.titles
 
+    def warm(self) -> None:
+        from .vocab import load_vocab
+
+        vocab = load_vocab()
+        self.ctx.warm(vocab.counties, vocab.sectors)
+
     def retrieve(self, q: Query, doc_ids: Sequence[str] | None, depth: int) -> list[Hit]:
         # Inside the plan, its own name says nothing about which passage is meant.
         text = q.plan_text if doc_ids == [PLAN_ID] else q.question
