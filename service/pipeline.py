@@ -25,6 +25,7 @@ from .answer import (
     score_sentences,
 )
 from .targets import Target, county_passages, targets_for
+from .vocab import County, Sector
 
 # Below this share of the question's weighted content found in the best passages, the
 # documents are taken not to answer it. Set on questions written for tuning, kept apart
@@ -166,6 +167,32 @@ class QA:
         self._county_cache: dict[str, list[Passage]] = {}
         self._sector_cache: dict[str, list[Passage]] = {}
 
+    def warm(self) -> None:
+        """Fills the per-county and per-sector passage lists (start-up), so the first question
+        about a county or trade costs what later ones do: one scan takes ~100 ms or more."""
+        from .vocab import load_vocab
+
+        vocab = load_vocab()
+        for county in vocab.counties:
+            self._county_passages(county)
+        for sector in vocab.sectors:
+            self._sector_passages(sector)
+
+    def _county_passages(self, county: County) -> list[Passage]:
+        if county.name not in self._county_cache:  # scanning the plan for names is slow; once per county
+            self._county_cache[county.name] = county_passages(self.corpus, county)
+        return self._county_cache[county.name]
+
+    def _sector_passages(self, sector: Sector) -> list[Passage]:
+        if sector.name not in self._sector_cache:
+            names = [n for n in sector.names if len(n) >= 2]
+            self._sector_cache[sector.name] = [
+                p
+                for p in self.passages
+                if p.doc_id == PLAN_ID and p.kind != "table_row" and any(n in p.text for n in names)
+            ]
+        return self._sector_cache[sector.name]
+
     def _hit(self, passage: Passage, score: float = 0.0, rank: int = 99) -> Hit:
         return Hit(passage, score, rank, self.titles[passage.doc_id])
 
@@ -300,9 +327,7 @@ class QA:
         assert q.county is not None
         county = q.county
         lines = [f"{county.name}属于{county.zone}。"]
-        if county.name not in self._county_cache:  # scanning the plan for names is slow; once per county
-            self._county_cache[county.name] = county_passages(self.corpus, county)
-        named = [self._hit(p) for p in self._county_cache[county.name]]
+        named = [self._hit(p) for p in self._county_passages(county)]
         scored = score_sentences(q, named, self.idf)
         zones = ZONES
         own = [
@@ -382,15 +407,7 @@ class QA:
     def _sector_lines(self, q: Query, cites: _Citations, chosen: list[Scored]) -> list[str]:
         """Plan sentences that name the trade itself, best first, a few at most."""
         assert q.sector is not None
-        key = q.sector.name
-        if key not in self._sector_cache:
-            names = [n for n in q.sector.names if len(n) >= 2]
-            self._sector_cache[key] = [
-                p
-                for p in self.passages
-                if p.doc_id == PLAN_ID and p.kind != "table_row" and any(n in p.text for n in names)
-            ]
-        named = [self._hit(p) for p in self._sector_cache[key]]
+        named = [self._hit(p) for p in self._sector_passages(q.sector)]
         scored = [s for s in score_sentences(q, named, self.idf) if any(n in s.text for n in q.sector.names)]
         lines: list[str] = []
         for s in _distinct(scored):
