@@ -13,6 +13,7 @@ own --workers on the app factory, with the environment of this process (PLANQA_*
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -110,7 +111,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(workers: int, log_dir: Path, timeout: float = 900) -> Iterator[Server]:
+def serve(workers: int, log_dir: Path, split_threads: bool, timeout: float = 900) -> Iterator[Server]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [
@@ -131,8 +132,13 @@ def serve(workers: int, log_dir: Path, timeout: float = 900) -> Iterator[Server]
     ]
     log = log_dir / f"server-{workers}w.log"
     t0 = time.perf_counter()
+    env = dict(os.environ)
+    if split_threads:  # one share of the CPUs per worker, so runtimes' thread pools do not fight
+        env["PLANQA_EMBED_THREADS"] = str(max(1, len(os.sched_getaffinity(0)) // workers))
     with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         ready_s = _wait_ready(proc, url, workers, t0, timeout, log)
         yield Server(proc, url, ready_s, workers, log)
@@ -195,7 +201,20 @@ class WrkResult:
         )
 
 
+def drain(url: str, limit_s: float = 120) -> None:
+    """Waits until requests left over from the last run are done (the server keeps working on
+    requests whose clients hung up), so they do not count against the next run."""
+    t_end = time.perf_counter() + limit_s
+    while time.perf_counter() < t_end:
+        t0 = time.perf_counter()
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(f"{url}/readyz", timeout=limit_s)
+        if time.perf_counter() - t0 < 0.2:
+            return
+
+
 def wrk(url: str, kind: str, conns: int, seconds: int, script: Path, workers: int) -> WrkResult:
+    drain(url)
     load = load_average()
     threads = 1 if conns == 1 else 2
     cmd = [
@@ -261,6 +280,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--kinds", default="ask,search")
     parser.add_argument("--soak", type=int, default=60, help="seconds of mixed traffic at c=32 (0 = none)")
+    parser.add_argument(
+        "--split-threads", action="store_true", help="PLANQA_EMBED_THREADS = CPUs / workers for the server"
+    )
     parser.add_argument("--write", action="store_true", help="update bench/results/latest.md")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -279,7 +301,7 @@ def main() -> None:
     soak_lines: list[str] = []
     model = ""
     for workers in worker_counts:
-        with serve(workers, tmp) as server:
+        with serve(workers, tmp, args.split_threads) as server:
             model = str(httpx.get(f"{server.url}/readyz").json().get("model"))
             firsts = first_pass(server.url, questions)
             rss = server.rss_mb()
@@ -309,6 +331,9 @@ def main() -> None:
                 print(soak_lines[0], flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
     by = {(r.kind, r.workers, r.conns): r for r in results}
+    threads_note = (
+        "CPUs / workers" if args.split_threads else os.environ.get("PLANQA_EMBED_THREADS") or "all CPUs"
+    )
     scale = []
     for kind in args.kinds.split(","):
         for conns in [int(c) for c in args.conns.split(",")]:
@@ -321,7 +346,9 @@ def main() -> None:
         machine_line(model),
         "",
         f"`python -m bench.http_load` — uvicorn on 127.0.0.1, wrk {args.duration} s per row with the "
-        f"{len(questions)} gold questions in rotation; wrk runs on the same 2 cores. Index size on disk "
+        f"{len(questions)} gold questions in rotation; wrk runs on the same 2 cores; embedding threads "
+        f"per worker: {threads_note}; "
+        f"backend {settings.embedding_backend}. Index size on disk "
         f"{_du_mb(settings.resolved_index_dir):.1f} MB.",
         "",
         "Start-up: seconds from launch to /readyz 200 on every worker; then every gold question once "
