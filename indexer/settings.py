@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     embedding_model: str = DEFAULT_MODEL
     model_cache_dir: Path | None = None
     embed_batch_size: int = 16
+    # torch (sentence-transformers), onnx (ONNX Runtime, int8) or onnx-fp32; see indexer/onnx_embed.py.
+    embedding_backend: str = "torch"
+    # Intra-op threads of the embedding runtime per process; 0 = every CPU this process may use.
+    embed_threads: int = 0
     api_keys: str = ""
     # Keys for write and operator actions (document upload, reload, feedback listing).
     admin_keys: str = ""

@@ -200,4 +200,8 @@ def load_engine(
         index = load_index(settings, embedder.model_id, corpus)
     searcher = Searcher(index, embedder, configured_fusion(settings))
     qa = QA(corpus, searcher, extract_targets(corpus), everyday=settings.everyday_terms)
+    # First-time costs are paid here, not by the first user: the runtime's first run allocates,
+    # and each county's and trade's passage scan is done once.
+    embedder.embed(["预热"], kind="query")
+    qa.warm()
     return Engine(settings, qa, index.manifest)
