@@ -6,6 +6,7 @@ deployed server measure the same thing.
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -43,9 +44,22 @@ class _ApiClient:
 
     _client: Any
 
-    def check_ready(self) -> None:
-        """Fail early, with the server's reason, rather than scoring a run of 503s."""
+    def check_ready(self, timeout: float = 900.0) -> None:
+        """Fail early, with the server's reason, rather than scoring a run of 503s.
+
+        A service still loading (or building, with --build) its index is waited for.
+        """
+        deadline = time.monotonic() + timeout
         response = self._client.get("/readyz")
+        while response.status_code == 503 and time.monotonic() < deadline:
+            try:
+                settled = response.json().get("status") not in ("loading", "building")
+            except ValueError:
+                settled = True
+            if settled:
+                break
+            time.sleep(0.2)
+            response = self._client.get("/readyz")
         if response.status_code != 200:
             raise BackendError(f"planqa is not ready (HTTP {response.status_code}): {response.text[:300]}")
 
