@@ -147,7 +147,7 @@ class Engine:
         }
 
     def passage(self, passage_id: str, neighbours: int = 2) -> dict[str, Any]:
-        p = self.qa.by_id.get(passage_id)
+        p = self.qa.ctx.by_id.get(passage_id)
         if p is None:
             raise NotFound(f"unknown passage {passage_id!r}; passage ids look like 'langfang-eco-plan:0012'")
         passages = self.corpus.passages
