@@ -40,15 +40,19 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# The evaluation reads the live index; `index --no-force` builds it only when missing or stale.
 eval: setup
+	$(VENV)/bin/planqa index --no-force
 	$(VENV)/bin/planqa eval
 
 # The accuracy floor CI enforces (eval/floors.toml), on the committed gold set.
 eval-ci: setup
+	$(VENV)/bin/planqa index --no-force
 	$(VENV)/bin/planqa eval --out eval/reports/runs/ci --check-floors
 
 # The report committed under eval/reports/latest and linked from the README.
 eval-report: setup
+	$(VENV)/bin/planqa index --no-force
 	$(VENV)/bin/planqa eval --out eval/reports/latest
 
 clean:

@@ -44,19 +44,21 @@ class _ApiClient:
 
     _client: Any
 
-    def check_ready(self) -> None:
-        """Fail early, with the server's reason, rather than scoring a run of 503s. A service
-        still loading (or building) its index is waited for, up to TIMEOUT_S."""
-        deadline = time.monotonic() + TIMEOUT_S
+    def check_ready(self, timeout: float = 900.0) -> None:
+        """Fail early, with the server's reason, rather than scoring a run of 503s.
+
+        A service still loading (or building, with --build) its index is waited for.
+        """
+        deadline = time.monotonic() + timeout
         response = self._client.get("/readyz")
         while response.status_code == 503 and time.monotonic() < deadline:
             try:
-                status = response.json().get("status")
+                settled = response.json().get("status") not in ("loading", "building")
             except ValueError:
+                settled = True
+            if settled:
                 break
-            if status not in ("loading", "building"):
-                break
-            time.sleep(0.5)
+            time.sleep(0.2)
             response = self._client.get("/readyz")
         if response.status_code != 200:
             raise BackendError(f"planqa is not ready (HTTP {response.status_code}): {response.text[:300]}")

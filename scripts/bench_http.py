@@ -55,9 +55,12 @@ def main() -> None:
         return
     from indexer.settings import get_settings
     from service.app import create_app
-    from tests.live import serve
+    from tests.live import serve, wait_settled
 
     with serve(create_app(get_settings()), timeout=600) as url:
+        ready = wait_settled(url, timeout=600)  # the port opens before the index is loaded
+        if ready.status_code != 200:
+            raise SystemExit(f"planqa is not ready: {ready.json()['detail']}")
         run(url, args.n)
 
 

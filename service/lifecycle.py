@@ -68,7 +68,7 @@ def swap_engine(app: FastAPI, engine: Engine) -> str | None:
     """Makes ``engine`` the one new requests get; returns the generation it replaced."""
     slot = slot_of(app)
     previous = slot.generation
-    generation = engine.manifest.get("generation")
+    generation = (getattr(engine, "manifest", None) or {}).get("generation")
     # One reference assignment: a request sees either the old engine or the new one, whole.
     app.state.engine = engine
     app.state.load_error = None
@@ -193,7 +193,7 @@ def readiness(app: FastAPI) -> tuple[bool, dict[str, Any]]:
     engine = app.state.engine
     if engine is None:
         return False, {"status": slot.status, "detail": slot.detail}
-    m = engine.manifest
+    m = getattr(engine, "manifest", None) or {}
     index = {
         "generation": m.get("generation"),
         "passages": m.get("passages"),

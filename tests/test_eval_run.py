@@ -100,8 +100,20 @@ def test_a_failing_call_is_recorded_and_scored_as_a_miss() -> None:
     assert "index gone" in report["questions"][0]["results"]["bm25"]["error"]
 
 
+@pytest.fixture()
+def session_index_env(index_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The eval command reads its settings from the environment: point it at the session index
+    (the service no longer builds one on start-up); caches stay in the default data dir."""
+    from indexer.settings import get_settings
+
+    monkeypatch.setenv("PLANQA_INDEX_DIR", str(index_settings.resolved_index_dir))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.mark.slow
-def test_eval_command_in_process_end_to_end(tmp_path: Path) -> None:
+def test_eval_command_in_process_end_to_end(tmp_path: Path, session_index_env: None) -> None:
     app = typer.Typer()
     app.command()(eval_command)
     out = tmp_path / "run"
@@ -125,7 +137,7 @@ def test_eval_command_in_process_end_to_end(tmp_path: Path) -> None:
 
 
 @pytest.fixture()
-def live_server() -> Any:
+def live_server(index_settings: Settings) -> Any:
     """planqa served by uvicorn on a free local port, requiring an API key."""
     import socket
     import threading
@@ -138,7 +150,7 @@ def live_server() -> Any:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    app = create_app(Settings(api_keys="eval-key"))
+    app = create_app(index_settings.model_copy(update={"api_keys": "eval-key"}))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
