@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Keys for write and operator actions (document upload, reload, feedback listing).
     admin_keys: str = ""
     cors_origins: str = ""
+    # Largest document file accepted (upload or `planqa add`); 20 MB holds any text document.
+    max_upload_bytes: int = 20 * 1024 * 1024
     log_questions: bool = True
     host: str = "127.0.0.1"
     port: int = 8000

@@ -18,6 +18,7 @@ import numpy as np
 from . import __version__
 from .corpus import Corpus, index_text, load_corpus
 from .dense import DenseIndex
+from .docstore import corpus_source
 from .errors import IndexError_
 from .sparse import SparseIndex
 
@@ -103,7 +104,7 @@ def build_index(
 ) -> dict[str, object]:
     """Builds the whole index into a temporary directory, then renames it into place."""
     t0 = time.perf_counter()
-    corpus = corpus or load_corpus(settings.corpus_dir)
+    corpus = corpus or load_corpus(corpus_source(settings))
     passages = corpus.passages
     texts = [index_text(p) for p in passages]
     cache = EmbeddingCache(settings.data_dir / "cache" / f"embeddings-{_slug(embedder.model_id)}.npz")
@@ -170,7 +171,7 @@ def check_fresh(manifest: dict[str, object], corpus: Corpus, model_id: str, inde
 def load_index(settings: Settings, model_id: str, corpus: Corpus | None = None) -> LoadedIndex:
     index_dir = settings.resolved_index_dir
     manifest = read_manifest(index_dir)
-    corpus = corpus or load_corpus(settings.corpus_dir)
+    corpus = corpus or load_corpus(corpus_source(settings))
     check_fresh(manifest, corpus, model_id, index_dir)
     try:
         ids = json.loads((index_dir / "passage_ids.json").read_text(encoding="utf-8"))
