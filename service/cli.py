@@ -38,12 +38,13 @@ def build(force: bool = False, quiet: bool = False) -> dict[str, object]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from indexer.corpus import load_corpus
+    from indexer.docstore import corpus_source
     from indexer.embed import load_embedder
     from indexer.settings import get_settings
     from indexer.store import build_index, check_fresh, read_manifest
 
     settings = get_settings()
-    corpus = load_corpus(settings.corpus_dir)
+    corpus = load_corpus(corpus_source(settings))
     embedder = load_embedder(settings)
     if not force:
         try:

@@ -171,6 +171,7 @@ class Engine:
 def load_engine(settings: Settings | None = None, build_if_missing: bool = True) -> Engine:
     """Loads index and model (the service's start-up edge); builds the index when asked to."""
     from indexer.corpus import load_corpus
+    from indexer.docstore import corpus_source
     from indexer.embed import load_embedder
     from indexer.search import Searcher
     from indexer.store import build_index, load_index
@@ -178,7 +179,7 @@ def load_engine(settings: Settings | None = None, build_if_missing: bool = True)
     from .targets import extract_targets
 
     settings = settings or get_settings()
-    corpus = load_corpus(settings.corpus_dir)
+    corpus = load_corpus(corpus_source(settings))
     embedder = load_embedder(settings)
     try:
         index = load_index(settings, embedder.model_id, corpus)
