@@ -222,7 +222,8 @@ def split_blocks(raw: str, reflow: bool = True) -> list[Block]:
             sp.table.append(line.rstrip("\n"))
             continue
         first = not sp.blocks and not sp.pending and not sp.article and not sp.label
-        if first and len(stripped) <= _TITLE_MAX and not stripped.endswith(_CLOSERS):
+        # A title is short and unfinished; "各县（市、区）生态环境分局：" is a salutation.
+        if first and len(stripped) <= _TITLE_MAX and not stripped.endswith((*_CLOSERS, "：", "，")):
             sp.blocks.append(Block("title", fix_inline(stripped) if reflow else stripped))
             continue
         sp.add_line(stripped)
