@@ -129,8 +129,9 @@ class DocumentStore:
     def _file_for(self, doc_id: str, version: int, filename: str) -> str:
         return f"files/{doc_id}/v{version}{PurePath(filename).suffix.lower()}"
 
-    def _seed(self) -> None:
-        """Copies the shipped corpus in: a fresh install starts with the 27 shipped documents."""
+    def _seed(self, write: bool = True) -> list[StoredDocument]:
+        """The shipped corpus as store entries; copied in on the first write of a fresh install."""
+        from .extract import detect_format
         from .manifest import read_manifest
         from .metadata import sha256_hex
 
@@ -138,11 +139,13 @@ class DocumentStore:
         for meta in read_manifest(self.seed_dir):
             data = (self.seed_dir / meta.file).read_bytes()
             file = self._file_for(meta.id, 1, meta.file)
-            _write_atomic(self.root / file, data)
-            fmt = {".md": "md", ".txt": "txt", ".pdf": "pdf", ".docx": "docx"}[PurePath(meta.file).suffix]
-            seeded = replace(meta, file=file, format=fmt, sha256=sha256_hex(data))
-            docs.append(StoredDocument(seeded, 1, "ready", origin="seed", updated_at=_now()))
-        self._save(docs)
+            if write:
+                _write_atomic(self.root / file, data)
+            seeded = replace(meta, file=file, format=detect_format(meta.file, data), sha256=sha256_hex(data))
+            docs.append(StoredDocument(seeded, 1, "ready", origin="seed"))
+        if write:
+            self._save(docs)
+        return docs
 
     def _validated(self, doc_id: str, file: str, data: bytes, fields: dict[str, str | None]) -> DocumentMeta:
         """Extracts and parses the file completely, so a bad file is refused before any write."""
@@ -231,10 +234,8 @@ class DocumentStore:
             )
 
     def documents(self) -> list[StoredDocument]:
-        if not self.exists:
-            with self._locked() as docs:
-                return docs
-        return read_store(self.root)
+        """Every document with its status; a fresh install lists the shipped corpus without writing."""
+        return read_store(self.root) if self.exists else self._seed(write=False)
 
     @staticmethod
     def _find(docs: list[StoredDocument], doc_id: str) -> StoredDocument:

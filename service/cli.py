@@ -195,6 +195,10 @@ def _register_eval() -> None:
 
 _register_eval()
 
+from service.manage import register as _register_documents  # noqa: E402  (commands defined above first)
+
+_register_documents(app)
+
 
 if __name__ == "__main__":
     app()
