@@ -180,13 +180,15 @@ class DocumentStore:
     ) -> str:
         from .metadata import sha256_hex, suggest_id
 
+        fields = {"title": title, "kind": kind, "issuer": issuer, "version_date": version_date}
+        # Validated before the lock and before a fresh store is seeded: a refused file writes nothing.
+        checked = self._validated("new", filename, data, fields)
         with self._locked() as docs:
             digest = sha256_hex(data)
             self._duplicate(docs, digest, filename)
             doc_id = suggest_id(filename, digest, {d.meta.id for d in docs})
             file = self._file_for(doc_id, 1, filename)
-            fields = {"title": title, "kind": kind, "issuer": issuer, "version_date": version_date}
-            meta = self._validated(doc_id, file, data, fields)
+            meta = replace(checked, id=doc_id, file=file)
             _write_atomic(self.root / file, data)
             self._save([*docs, StoredDocument(meta, 1, "indexing", updated_at=_now())])
             return doc_id
@@ -208,7 +210,7 @@ class DocumentStore:
                 "issuer": old.meta.issuer or None,
                 "version_date": None,
             }
-            meta = self._validated(doc_id, file, data, fields)
+            meta = replace(self._validated(doc_id, filename, data, fields), file=file)
             _write_atomic(self.root / file, data)
             new = StoredDocument(meta, version, "indexing", updated_at=_now())
             self._save([new if d.meta.id == doc_id else d for d in docs])
