@@ -172,3 +172,27 @@ def test_language_other_than_chinese_or_english() -> None:
 def test_over_the_size_limit() -> None:
     with pytest.raises(DocumentTooLarge, match=r"limit is 0\.0 MB|PLANQA_MAX_UPLOAD_BYTES"):
         extract("big.txt", "环境".encode() * 1000, max_bytes=1000)
+
+
+def test_a_law_as_pdf_parses_like_its_markdown(tmp_path: Path) -> None:
+    """The same articles, ids and heading paths whether a law comes as Markdown or as a laid-out PDF."""
+    from indexer.settings import REPO_ROOT
+
+    src = REPO_ROOT / "corpus" / "laws" / "water-law.md"
+    md = extract(src.name, src.read_bytes())
+    lines = [line.lstrip("#").strip() for line in md.text.split("\n") if line.strip()]
+    end = next(i for i, line in enumerate(lines) if line.startswith("第三章"))
+    pdf = f.make_pdf(tmp_path / "water.pdf", [md.title, *lines[:end]])
+    from_md = [
+        p
+        for p in parse(src, "w").passages
+        if not p.section[0].startswith(("第三", "第四", "第五", "第六", "第七", "第八"))
+    ]
+    from_pdf = parse(pdf, "w").passages
+
+    def squash(text: str) -> str:
+        return "".join(text.split())
+
+    assert len(from_pdf) == len(from_md) >= 20
+    for a, b in zip(from_md, from_pdf, strict=True):
+        assert (b.id, b.section, squash(b.text)) == (a.id, a.section, squash(a.text))
