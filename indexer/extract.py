@@ -69,6 +69,20 @@ def detect_format(filename: str, data: bytes) -> str:
     return fmt
 
 
+def _plausibility(text: str) -> float:
+    """Share of characters a Chinese document is made of: common ideographs, ASCII, CJK punctuation."""
+    ok = sum(
+        1
+        for ch in text
+        if "\u4e00" <= ch <= "\u9fff"
+        or ch.isascii()
+        or "\u3000" <= ch <= "\u301f"
+        or "\uff01" <= ch <= "\uff5e"
+        or ch in "“”‘’—…·"
+    )
+    return ok / max(len(text), 1)
+
+
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK, else what charset-normalizer finds."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -77,11 +91,21 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-16")
     if b"\x00" in data:
         raise UnsupportedFormat("the file holds binary data, not text", allowed=ALLOWED)
-    for encoding in ("utf-8", "gb18030"):  # GB18030 is a superset of GBK and GB2312
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # GB18030 (a superset of GBK and GB2312) and Big5 both accept most byte strings of the
+    # other; the wrong one yields kana, bopomofo and symbols, so the most plausible reading
+    # wins, GB18030 on a tie (short texts), charset-normalizer when neither decodes.
+    readings = []
+    for encoding in ("gb18030", "big5"):
         try:
-            return data.decode(encoding)
+            readings.append(data.decode(encoding))
         except UnicodeDecodeError:
             continue
+    if readings:
+        return max(readings, key=_plausibility)
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()

@@ -114,6 +114,9 @@ def test_kind_from_title() -> None:
 def test_gbk_detection_does_not_need_a_hint() -> None:
     assert decode_text("第一条 为了保护环境".encode("gbk")) == "第一条 为了保护环境"
     assert decode_text("环境".encode("utf-16")) == "环境"
+    assert decode_text("环境".encode("gbk")) == "环境"
+    traditional = "第一條 為保護和改善環境，防治污染和其他公害，保障公眾健康，制定本法。"
+    assert decode_text(traditional.encode("big5")) == traditional
 
 
 # ---- bad input: each a clear refusal -------------------------------------------------------
@@ -130,7 +133,7 @@ def test_unsupported_extension_and_content(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedFormat, match=r"legacy \.doc"):
         extract("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
     with pytest.raises(UnsupportedFormat, match="binary document"):
-        extract("x.txt", f.make_pdf(tmp_path / "p.pdf").read_bytes())
+        extract("x.txt", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj")
 
 
 def test_empty_files() -> None:
