@@ -146,6 +146,9 @@ class _Splitter:
             return
         text = fix_inline("".join(self.pending)) if self.reflow else self.pending[0]
         self.pending.clear()
+        if self.reflow and self.label and not self.article and text.startswith(self.label):
+            # "第二条 违反……": the space after the label, as in the statute texts, survives repair.
+            text = f"{self.label} {text[len(self.label) :].lstrip()}"
         if self.layout.articles:
             self.article.append(text)
         else:
@@ -213,7 +216,9 @@ def split_blocks(raw: str, reflow: bool = True) -> list[Block]:
             sp.heading("annex", fix_inline(stripped) if reflow else stripped, 1)
             continue
         if layout.articles:
-            am = ARTICLE_RE.match(stripped)
+            # In layout text a line inside an unfinished sentence continues it, even when it
+            # begins like an article ("第三十条规定的罚款" wrapped onto a new line).
+            am = None if reflow and sp.pending else ARTICLE_RE.match(stripped)
             if am:
                 sp.flush()
                 sp.label = am.group(1)

@@ -199,3 +199,14 @@ def test_a_law_as_pdf_parses_like_its_markdown(tmp_path: Path) -> None:
     assert len(from_pdf) == len(from_md) >= 20
     for a, b in zip(from_md, from_pdf, strict=True):
         assert (b.id, b.section, squash(b.text)) == (a.id, a.section, squash(a.text))
+
+
+def test_wrapped_line_that_begins_like_an_article_continues_its_sentence() -> None:
+    text = (
+        "第一条 为了保护环境，制定本办法。\n第二条 违反本办法规定的，依照本办法\n"
+        "第五条规定的程序处理。\n第三条 本办法自发布之日起施行。\n"
+    )
+    meta = build_meta("m", "m.txt", text.encode(), extract("m.txt", text.encode()))
+    doc, _ = parse_structure(meta, text, reflow=True)
+    assert [p.id for p in doc.passages] == ["m:a1", "m:a2", "m:a3"]
+    assert doc.passages[1].text == "第二条 违反本办法规定的，依照本办法第五条规定的程序处理。"
