@@ -35,8 +35,9 @@ _STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _HEADING_MAX = 40
 _TITLE_MAX = 60
 # Layout text: a line that ends with one of these closes its paragraph; any other ending means
-# the extractor cut the paragraph at a line or page end.
-_CLOSERS = ("。", "；", "！", "？")
+# the extractor cut the paragraph at a line or page end. A colon ends a salutation
+# ("各县（市、区）生态环境分局：") or the lead-in of a list.
+_CLOSERS = ("。", "；", "！", "？", "：")
 # At least this many article lines make 第X条 the unit of the document (a law, a regulation);
 # numbered lines inside articles are then enumerations, not headings.
 _MIN_ARTICLES = 3

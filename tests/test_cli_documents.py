@@ -31,21 +31,27 @@ def _computed(stdout: str) -> int:
 @pytest.mark.slow
 def test_add_search_remove(fresh: Settings, tmp_path: Path) -> None:
     md = f.make_md(tmp_path / "ozone-notice.md")
-    out = run(["add", str(md)], fresh)
+    out = run(["add", str(md), "--title", "臭氧防控通知"], fresh)
     assert out.returncode == 0, out.stderr
     assert "added ozone-notice" in out.stdout
     # Seeding the store rebuilds the whole index, yet only the new notice's 5 passages are embedded.
     assert _computed(out.stdout) == 5
 
-    txt = f.make_txt(tmp_path / "waste-plan.txt")
-    out = run(["add", str(txt), "--title", "固废规划"], fresh)
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    txt = f.make_txt(folder / "waste-plan.txt")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "notes.xlsx").write_bytes(b"PK\x03\x04")  # not a document type: not picked up
+    out = run(["add", str(folder)], fresh)
     assert out.returncode == 0, out.stderr
+    assert "skipped" in out.stderr and "empty.txt" in out.stderr and "notes.xlsx" not in out.stderr
     assert _computed(out.stdout) == 3
 
     listed = {d["id"]: d for d in json.loads(run(["documents", "--json"], fresh).stdout)}
     assert len(listed) == 29
-    assert listed["waste-plan"]["status"] == "ready" and listed["waste-plan"]["title"] == "固废规划"
-    assert listed["ozone-notice"]["format"] == "md" and listed["ozone-notice"]["kind"] == "notice"
+    assert listed["waste-plan"]["status"] == "ready" and listed["waste-plan"]["title"] == f.TXT_TITLE
+    assert listed["ozone-notice"]["title"] == "臭氧防控通知" and listed["ozone-notice"]["kind"] == "notice"
+    assert listed["ozone-notice"]["format"] == "md" and len(listed["ozone-notice"]["sha256"]) == 64
 
     hits = json.loads(run(["search", "臭氧超标天数", "--mode", "bm25", "--json"], fresh).stdout)["results"]
     assert hits[0]["doc_id"] == "ozone-notice" and hits[0]["section"] == "一、工作目标"

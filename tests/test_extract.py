@@ -210,3 +210,14 @@ def test_wrapped_line_that_begins_like_an_article_continues_its_sentence() -> No
     doc, _ = parse_structure(meta, text, reflow=True)
     assert [p.id for p in doc.passages] == ["m:a1", "m:a2", "m:a3"]
     assert doc.passages[1].text == "第二条 违反本办法规定的，依照本办法第五条规定的程序处理。"
+
+
+def test_plain_text_salutation_stays_its_own_paragraph() -> None:
+    text = "关于开展秋冬季大气污染防治的通知\n\n各县（市、区）人民政府：\n为做好秋冬季大气污染防治工作，\n现通知如下。\n"
+    ex = extract("n.txt", text.encode())
+    doc, _ = parse_structure(build_meta("n", "n.txt", text.encode(), ex), ex.text, ex.reflow)
+    assert [p.text for p in doc.passages] == [
+        "各县（市、区）人民政府：",
+        "为做好秋冬季大气污染防治工作，现通知如下。",
+    ]
+    assert doc.meta.kind == "notice"
