@@ -29,6 +29,10 @@ class NotFound(InvalidRequest):
     """A named resource (passage, document, county, sector) is not known."""
 
 
+class BuildError(IndexError_):
+    """An index build could not finish (no space left, ...); the live index is unchanged."""
+
+
 class DocumentRejected(InvalidRequest):
     """An uploaded file cannot become a document (the detail says why)."""
 

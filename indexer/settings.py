@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     log_questions: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
+    # Seconds between checks of the index pointer (index/CURRENT) for a new generation, in
+    # every worker process; 0 turns the check off (POST /api/admin/reload still works).
+    reload_interval: float = 2.0
+    # Build the index in the background at start-up when it is missing or stale (serve --build).
+    build_on_start: bool = False
     # The everyday-wording table (冒黑烟的大货车 → 柴油货车); off only to measure what it adds.
     everyday_terms: bool = True
 

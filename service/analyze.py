@@ -8,6 +8,9 @@ from dataclasses import dataclass, replace
 
 from indexer.tokenize import normalise, tokens
 
+from .intents import ValueKind, load_intents
+from .parts import Part, split_parts
+from .places import find_places
 from .vocab import (
     County,
     Sector,
@@ -20,9 +23,8 @@ from .vocab import (
 )
 
 _YEAR = re.compile(r"(20\d\d|19\d\d)\s*年?")
-_NUMBER_WORDS = ("多少", "几", "比例", "比率", "数值", "目标值", "百分之")
-_DEADLINE_WORDS = ("什么时候", "何时", "哪年", "哪一年", "期限", "截止", "之前", "年底", "多久", "时间")
-_TARGET_WORDS = ("目标", "指标", "任务", "要求", "要完成", "要做", "考核", "约束性", "预期性")
+# Names like PM10, 5G, LED: with a digit or in capitals, they name one specific thing.
+_TECHNICAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9.]*[A-Za-z0-9]")
 # Words that carry the question's form, not its subject: they must not decide relevance.
 _FORM_WORDS = frozenset(
     [
@@ -96,6 +98,19 @@ class Query:
     wants_number: bool
     wants_deadline: bool
     wants_targets: bool
+    # Every wording cue later stages need, read here once (service/data/intents.toml).
+    asks_table: bool = False  # 基数, 属性 …: the indicator table rather than prose
+    asks_zone: bool = False  # which functional zone a place belongs to
+    asks_plan: bool = False  # what the plan says, not the statute book
+    asks_penalty: bool = False
+    asks_scope: bool = False  # where a law applies, why it was made
+    asks_amount: bool = False  # a bare 多少: the leading sentence must give a number
+    period: str = ""  # "current" (十四五, still to do), "past" (十三五, achieved) or ""
+    asked_value: ValueKind | None = None  # 金额, 时间 …: what the answer's source must contain
+    technical: tuple[str, ...] = ()  # PM10, 5G: specific names the documents may not use
+    places: tuple[str, ...] = ()  # places outside the plan's city (石家庄, 河北 …)
+    plan_text: str = ""  # the question without the plan's own name, for searching inside the plan
+    parts: tuple[Part, ...] = ()  # sub-questions of a multi-part question, each answered on its own
 
 
 def short_title(title: str) -> str:
@@ -140,8 +155,18 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
     sector = resolve_sector(question)
     expansions = tuple(expand_query(question, vocab))
     years = tuple(dict.fromkeys(m.group(1) for m in _YEAR.finditer(question)))
-    terms = tuple(t for t in dict.fromkeys(tokens(question)) if t not in _FORM_WORDS and not t.isdigit())
+    words = tokens(question)
+    terms = tuple(t for t in dict.fromkeys(words) if t not in _FORM_WORDS and not t.isdigit())
     groups = term_groups(terms, sector, county, vocab)
+    cues = load_intents()
+    current, past = cues.has("current_period", question), cues.has("past_period", question)
+    # A name needs a letter: bare numbers (2025, 35) are years and values, not subjects.
+    technical = tuple(
+        n
+        for n in _TECHNICAL.findall(question)
+        if any(c.isalpha() for c in n) and (any(c.isdigit() for c in n) or n.isupper())
+    )
+    plan_text = cues.cues["plan_name"].pattern.sub(" ", question).strip()
     return Query(
         question=question,
         groups=groups,
@@ -152,7 +177,19 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         sector=sector,
         years=years,
         doc_ids=mentioned_docs(question, titles),
-        wants_number=any(w in question for w in _NUMBER_WORDS),
-        wants_deadline=any(w in question for w in _DEADLINE_WORDS),
-        wants_targets=any(w in question for w in _TARGET_WORDS),
+        wants_number=cues.has("number", question),
+        wants_deadline=cues.has("deadline", question),
+        wants_targets=cues.has("targets", question),
+        asks_table=cues.has("targets", question) or cues.has("table", question),
+        asks_zone=cues.has("zone", question),
+        asks_plan=cues.has("plan", question),
+        asks_penalty=cues.has("penalty", question),
+        asks_scope=cues.has("scope", question),
+        asks_amount=cues.has("amount", question),
+        period="current" if current and not past else "past" if past else "",
+        asked_value=cues.asked_value(question),
+        technical=technical,
+        places=find_places(question, frozenset(words)),
+        plan_text=plan_text or question,
+        parts=split_parts(question, cues.cues["ask"].pattern) if cues.has("multipart", question) else (),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -29,7 +30,7 @@ from indexer.errors import (
 )
 from indexer.settings import Settings, get_settings
 
-from . import api, chat, deps, documents_api
+from . import admin, api, chat, deps, documents_api, lifecycle
 
 log = logging.getLogger("planqa")
 access_log = logging.getLogger("planqa.access")
@@ -50,9 +51,15 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
 
 
 def _error(
-    status: int, code: str, detail: str, request: Request, allowed: list[str] | None = None
+    status: int,
+    code: str,
+    detail: str,
+    request: Request,
+    allowed: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body = {"error": code, "detail": detail, "allowed": allowed or [], "request_id": request.state.request_id}
+    body.update(extra or {})
     return JSONResponse(body, status_code=status)
 
 
@@ -95,19 +102,11 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = engine
-        app.state.load_error = None
-        if engine is None:
-            from fastapi.concurrency import run_in_threadpool
-
-            from .engine import load_engine
-
-            try:
-                app.state.engine = await run_in_threadpool(load_engine, settings, True)
-            except PlanqaError as exc:
-                app.state.load_error = str(exc)
-                log.error("index not loaded: %s", exc)
+        # Loading runs in the background, so the port opens at once and /readyz says "loading".
+        watcher = lifecycle.start(app, injected=engine is not None)
         yield
+        if watcher is not None:
+            watcher.cancel()
 
     app = FastAPI(
         title="planqa",
@@ -116,8 +115,7 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.engine = engine
-    app.state.load_error = None
+    lifecycle.install(app, engine)
 
     @app.middleware("http")
     async def request_log(request: Request, call_next: Any) -> Any:
@@ -154,20 +152,16 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
 
     @app.get("/readyz")
     def readyz(request: Request) -> Any:
-        engine_ = request.app.state.engine
-        if engine_ is None:
-            reason = request.app.state.load_error or "the index is still loading"
-            return _error(503, "not_ready", reason, request)
-        return {
-            "status": "ready",
-            "passages": engine_.manifest.get("passages"),
-            "model": engine_.manifest.get("model_id"),
-        }
+        ready, body = lifecycle.readiness(request.app)
+        if not ready:
+            return _error(503, "not_ready", body["detail"], request, extra={"status": body["status"]})
+        return {**body, "version": __version__, "pid": os.getpid()}
 
     _install_handlers(app)
     # Before api.router: its GET /api/documents is replaced by the store's list with status.
     app.include_router(documents_api.read_router)
     app.include_router(documents_api.router)
     app.include_router(api.router)
+    app.include_router(admin.router)
     app.include_router(chat.router)
     return app

@@ -3,8 +3,8 @@
 A write validates and stores the file at once (a refusal is a 4xx and writes nothing), answers
 with the document's id and status ``indexing``, and hands the rebuild to one background worker
 per application, so concurrent uploads are serialised and a request never waits for embedding.
-When the rebuild is done the worker calls ``app.state.reload_engine`` (the engine swap) if the
-application has one, and records ``ready`` or ``failed`` with the reason on the documents.
+When the rebuild is done the worker swaps the new generation in (``lifecycle.reload``) and
+records ``ready`` or ``failed`` with the reason on the documents.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from indexer.docstore import DocumentStore, open_store
 from indexer.errors import PlanqaError
 from indexer.settings import Settings
 
-from . import deps
+from . import deps, lifecycle
 
 log = logging.getLogger("planqa.documents")
 router = APIRouter(prefix="/api", dependencies=[Depends(deps.require_admin_key)])
@@ -69,9 +69,7 @@ class IndexUpdater:
             engine = getattr(self.app.state, "engine", None)
             embedder = engine.searcher.embedder if engine is not None else load_embedder(self.settings)
             manifest = build_index(self.settings, embedder, load_corpus(corpus_source(self.settings)))
-            reload = getattr(self.app.state, "reload_engine", None)
-            if callable(reload):
-                reload()
+            lifecycle.reload(self.app)  # the atomic swap: requests in flight finish on the old engine
             log.info("index rebuilt: %s embeddings computed", manifest.get("embeddings_computed"))
         except PlanqaError as exc:
             log.error("index rebuild failed: %s", exc)

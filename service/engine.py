@@ -147,7 +147,7 @@ class Engine:
         }
 
     def passage(self, passage_id: str, neighbours: int = 2) -> dict[str, Any]:
-        p = self.qa.by_id.get(passage_id)
+        p = self.qa.ctx.by_id.get(passage_id)
         if p is None:
             raise NotFound(f"unknown passage {passage_id!r}; passage ids look like 'langfang-eco-plan:0012'")
         passages = self.corpus.passages
@@ -168,8 +168,10 @@ class Engine:
         }
 
 
-def load_engine(settings: Settings | None = None, build_if_missing: bool = True) -> Engine:
-    """Loads index and model (the service's start-up edge); builds the index when asked to."""
+def load_engine(
+    settings: Settings | None = None, build_if_missing: bool = True, generation: str | None = None
+) -> Engine:
+    """Loads index and model: the live generation, or the one named; builds it when asked to."""
     from indexer.corpus import load_corpus
     from indexer.docstore import corpus_source
     from indexer.embed import load_embedder
@@ -182,9 +184,9 @@ def load_engine(settings: Settings | None = None, build_if_missing: bool = True)
     corpus = load_corpus(corpus_source(settings))
     embedder = load_embedder(settings)
     try:
-        index = load_index(settings, embedder.model_id, corpus)
+        index = load_index(settings, embedder.model_id, corpus, generation)
     except PlanqaError:
-        if not build_if_missing:
+        if not build_if_missing or generation:
             raise
         build_index(settings, embedder, corpus)
         index = load_index(settings, embedder.model_id, corpus)

@@ -42,3 +42,15 @@ def serve(app: Any, timeout: float = 30.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def wait_settled(url: str, timeout: float = 120.0) -> httpx.Response:
+    """/readyz once the service has finished loading (ready, or unavailable with a reason)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = httpx.get(f"{url}/readyz", timeout=5)
+        if r.status_code == 200 or r.json().get("status") not in ("loading", "building"):
+            return r
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} still loading after {timeout}s: {r.text}")
+        time.sleep(0.1)

@@ -9,7 +9,7 @@ import pytest
 
 from indexer.settings import Settings
 from service.app import create_app
-from tests.live import serve
+from tests.live import serve, wait_settled
 
 pytestmark = pytest.mark.slow
 
@@ -38,8 +38,9 @@ def test_health_ready_docs(url: str) -> None:
 def test_readyz_reports_why_not_ready(index_settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     broken = index_settings.model_copy(update={"corpus_dir": tmp_path})
     with serve(create_app(broken)) as base:
-        r = httpx.get(f"{base}/readyz")
+        r = wait_settled(base)
         assert r.status_code == 503 and "manifest" in r.json()["detail"]
+        assert r.json()["status"] == "unavailable"
         r = httpx.post(f"{base}/api/ask", json={"question": "PM2.5"})
         assert r.status_code == 503 and r.json()["error"] == "not_ready"
 
