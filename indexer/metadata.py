@@ -17,13 +17,16 @@ _KIND_WORDS: tuple[tuple[str, str], ...] = (
     ("细则", "measures"),
     ("条例", "regulation"),
     ("规定", "regulation"),
+    ("规则", "regulation"),
+    ("守则", "regulation"),
     ("标准", "standard"),
     ("通知", "notice"),
     ("规划", "plan"),
     ("方案", "plan"),
     ("计划", "plan"),
 )
-_LAW = re.compile(r"法(?:[（(].*[）)])?$")
+# 中华人民共和国民法典, 刑法修正案（十一）, 某某法（试行）.
+_LAW = re.compile(r"法(?:典)?(?:修正案)?(?:[（(][^（）()]*[）)])?$")
 _ID_OK = re.compile(r"[^a-z0-9]+")
 
 

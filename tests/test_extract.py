@@ -109,6 +109,9 @@ def test_kind_from_title() -> None:
     assert kind_from_title("环境空气质量标准") == "standard"
     assert kind_from_title("关于开展秋冬季攻坚的通知") == "notice"
     assert kind_from_title("工作要点") == "other"
+    assert kind_from_title("中华人民共和国民法典") == "law"
+    assert kind_from_title("中华人民共和国刑法修正案（十一）") == "law"
+    assert kind_from_title("人民检察院刑事诉讼规则（试行）") == "regulation"
 
 
 def test_gbk_detection_does_not_need_a_hint() -> None:
