@@ -153,6 +153,10 @@ def documents(request: Request) -> dict[str, Any]:
     for d in _store(request).documents():
         entry = d.as_dict()
         indexed = served.get(d.meta.id, {})
+        if d.status == "indexing" and indexed.get("sha256") == d.meta.sha256:
+            # Served already (swapped in before the worker wrote the status, or built at a
+            # restart that interrupted the worker): this very file is what answers use.
+            entry["status"] = "ready"
         entry["passages"] = indexed.get("passages", 0)
         entry["characters"] = indexed.get("characters", 0)
         out.append(entry)
