@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -30,6 +31,7 @@ LAUNCH_ARGS = [
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 READY_TIMEOUT_S = float(os.environ.get("PLANQA_TEST_READY_TIMEOUT", "600"))
 TEST_API_KEY = "browser-test-key-7d1f"
+TEST_ADMIN_KEY = "admin-view-key-93c2"
 
 
 def require_chromium() -> None:
@@ -66,7 +68,7 @@ class LiveServer:
             return "(no server log)"
 
 
-def start_server(settings: Settings, workdir: Path, api_key: str = "") -> LiveServer:
+def start_server(settings: Settings, workdir: Path, api_key: str = "", admin_key: str = "") -> LiveServer:
     """uvicorn running create_app() in a child process, configured only through PLANQA_* variables."""
     port = free_port()
     env = {
@@ -77,6 +79,7 @@ def start_server(settings: Settings, workdir: Path, api_key: str = "") -> LiveSe
         "PLANQA_MODEL_CACHE_DIR": str(settings.resolved_model_cache),
         "PLANQA_EMBEDDING_MODEL": settings.embedding_model,
         "PLANQA_API_KEYS": api_key,
+        "PLANQA_ADMIN_KEYS": admin_key,
         "PLANQA_CORS_ORIGINS": "",
     }
     log_path = workdir / f"uvicorn-{port}.log"
@@ -127,6 +130,23 @@ def keyed_server(index_settings: Settings, tmp_path_factory: pytest.TempPathFact
     """A second server over the same index with API keys switched on."""
     require_chromium()
     server = start_server(index_settings, tmp_path_factory.mktemp("keyed"), api_key=TEST_API_KEY)
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def admin_server(index_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server with an admin key over a copy of the session index, so uploads stay its own."""
+    require_chromium()
+    data = tmp_path_factory.mktemp("admin-data")
+    shutil.copytree(index_settings.data_dir / "cache", data / "cache")
+    shutil.copytree(index_settings.resolved_index_dir, data / "index")
+    settings = Settings(
+        corpus_dir=index_settings.corpus_dir,
+        data_dir=data,
+        model_cache_dir=index_settings.resolved_model_cache,
+    )
+    server = start_server(settings, tmp_path_factory.mktemp("admin"), admin_key=TEST_ADMIN_KEY)
     yield server
     stop_server(server)
 
