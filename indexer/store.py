@@ -13,6 +13,7 @@ import numpy as np
 
 from . import __version__, generations
 from .cache import EmbeddingCache, cache_path, embed_with_cache
+from .channels import Channels, build_channels, load_channels
 from .corpus import Corpus, index_text, load_corpus
 from .dense import DenseIndex
 from .docstore import corpus_source
@@ -37,6 +38,7 @@ class LoadedIndex:
     sparse: SparseIndex
     dense: DenseIndex
     manifest: dict[str, object]
+    channels: Channels | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,12 @@ def build_index(
                 vectors, computed = embed_with_cache(
                     embedder, texts, cache, settings.embed_batch_size, progress
                 )
+                channels = build_channels(
+                    [p.text for p in passages],
+                    texts,
+                    [d.text for d in corpus.documents],
+                    lambda ts: embed_with_cache(embedder, ts, cache, settings.embed_batch_size, progress),
+                )
         except Exception as exc:
             if generations._no_space(exc, settings.data_dir):
                 raise generations.no_space_error(settings.data_dir) from exc
@@ -106,6 +114,7 @@ def build_index(
             data = BuildInput(corpus, passages, texts, vectors)
             for write in ARTEFACTS:
                 write(tmp, data)
+            channels.save(tmp)
             manifest: dict[str, object] = {
                 "format": FORMAT,
                 "planqa_version": __version__,
@@ -115,6 +124,7 @@ def build_index(
                 "passages": len(passages),
                 "documents": len(corpus.documents),
                 "embeddings_computed": computed,
+                **dict(channels.figures),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "build_seconds": round(time.time() - started, 2),
                 "build_window": [started, time.time()],
@@ -175,8 +185,9 @@ def load_index(
             ids = json.loads((directory / "passage_ids.json").read_text(encoding="utf-8"))
             dense = DenseIndex.load(directory / "dense.faiss")
             sparse = SparseIndex.load(directory / "bm25")
+            channels = load_channels(directory, len(ids))
         except Exception as exc:  # any unreadable part means the same fix
             raise IndexError_(f"index {directory} is damaged ({exc}): {FIX}") from exc
     if ids != [p.id for p in corpus.passages] or dense.size != len(ids):
         raise IndexError_(f"index {directory} does not match the corpus passages: {FIX}")
-    return LoadedIndex(corpus, sparse, dense, manifest)
+    return LoadedIndex(corpus, sparse, dense, manifest, channels)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from indexer.tokenize import normalise, tokens
+from indexer.tokenize import normalise, segment, tokens
 
 from .intents import ValueKind, load_intents
 from .parts import Part, split_parts
@@ -117,15 +117,34 @@ def short_title(title: str) -> str:
     return title.removeprefix("中华人民共和国")
 
 
+_QUOTED_TITLE = re.compile(r"《([^》]{1,40})》")
+_ASKING_CLAUSE = re.compile(r"[^，,；;。？?！!]*[？?]")
+
+
 def mentioned_docs(question: str, titles: Mapping[str, str]) -> tuple[str, ...]:
-    """Documents named in the question by their title (with or without 中华人民共和国)."""
+    """Documents named in the question by their title (with or without 中华人民共和国).
+
+    A short title (水法) counts only in title marks (《水法》): bare, two characters occur in
+    ordinary words.
+    """
     q = normalise(question)
+    quoted = {normalise(m.group(1)) for m in _QUOTED_TITLE.finditer(question)}
     found = []
     for doc_id, title in titles.items():
         short = normalise(short_title(title))
-        if len(short) >= 4 and short in q:
+        if (len(short) >= 4 and short in q) or short in quoted or normalise(title) in quoted:
             found.append(doc_id)
     return tuple(found)
+
+
+def asking_text(question: str) -> str:
+    """The clauses that ask (those ending in a question mark, else the last clause): what kind
+    of value is wanted is read here, not in the scene ("我们几个人想去…")."""
+    asked = [m.group(0) for m in _ASKING_CLAUSE.finditer(question)]
+    if asked:
+        return "".join(asked)
+    clauses = [c for c in re.split(r"[，,；;。！!]", question) if c.strip()]
+    return clauses[-1] if clauses else question
 
 
 def term_groups(
@@ -159,6 +178,7 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
     terms = tuple(t for t in dict.fromkeys(words) if t not in _FORM_WORDS and not t.isdigit())
     groups = term_groups(terms, sector, county, vocab)
     cues = load_intents()
+    ask = asking_text(question)
     current, past = cues.has("current_period", question), cues.has("past_period", question)
     # A name needs a letter: bare numbers (2025, 35) are years and values, not subjects.
     technical = tuple(
@@ -177,19 +197,20 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         sector=sector,
         years=years,
         doc_ids=mentioned_docs(question, titles),
-        wants_number=cues.has("number", question),
-        wants_deadline=cues.has("deadline", question),
+        wants_number=cues.has("number", ask),
+        wants_deadline=cues.has("deadline", ask),
         wants_targets=cues.has("targets", question),
         asks_table=cues.has("targets", question) or cues.has("table", question),
         asks_zone=cues.has("zone", question),
         asks_plan=cues.has("plan", question),
         asks_penalty=cues.has("penalty", question),
         asks_scope=cues.has("scope", question),
-        asks_amount=cues.has("amount", question),
+        asks_amount=cues.has("amount", ask),
         period="current" if current and not past else "past" if past else "",
-        asked_value=cues.asked_value(question),
+        asked_value=cues.asked_value(ask),
         technical=technical,
-        places=find_places(question, frozenset(words)),
+        # Plain segmentation: search mode would also yield 大理 out of 大理石.
+        places=find_places(question, frozenset(segment(question))),
         plan_text=plan_text or question,
         parts=split_parts(question, cues.cues["ask"].pattern) if cues.has("multipart", question) else (),
     )

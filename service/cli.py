@@ -182,6 +182,7 @@ def serve(
 
     from indexer.settings import get_settings
     from service.app import create_app
+    from service.protocol import uvicorn_options
 
     # Worker processes read their configuration from the environment, so options go there.
     if build:
@@ -194,11 +195,12 @@ def serve(
         "host": host or settings.host,
         "port": port or settings.port,
         "log_level": "info",
-        "access_log": False,
+        "access_log": False,  # planqa writes its own JSON access log (service/middleware.py)
         "timeout_graceful_shutdown": shutdown_timeout,
         # The supervisor kills a worker that misses its ping; loading torch and the model can hold
         # the interpreter for longer than the 5 s default on a busy machine.
         "timeout_worker_healthcheck": 30,
+        **uvicorn_options(settings),  # header deadline, keep-alive (PLANQA_HEADER_TIMEOUT_S, ...)
     }
     typer.echo(f"planqa {__version__} on http://{options['host']}:{options['port']}, {workers} worker(s)")
     if workers == 1:

@@ -8,6 +8,7 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from indexer.errors import NotFound, PlanqaError
+from indexer.fusion import Fusion, load_fusion
 from indexer.records import Hit, Passage
 from indexer.settings import Settings, get_settings
 
@@ -168,6 +169,14 @@ class Engine:
         }
 
 
+def configured_fusion(settings: Settings) -> Fusion:
+    """The shipped fusion, less the channels PLANQA_FUSION_OFF names (for ablations)."""
+    try:
+        return load_fusion().with_weights(**dict.fromkeys(settings.fusion_off_list, 0.0))
+    except ValueError as exc:
+        raise PlanqaError(f"PLANQA_FUSION_OFF: {exc}") from exc
+
+
 def load_engine(
     settings: Settings | None = None, build_if_missing: bool = True, generation: str | None = None
 ) -> Engine:
@@ -190,6 +199,6 @@ def load_engine(
             raise
         build_index(settings, embedder, corpus)
         index = load_index(settings, embedder.model_id, corpus)
-    searcher = Searcher(index, embedder)
+    searcher = Searcher(index, embedder, configured_fusion(settings))
     qa = QA(corpus, searcher, extract_targets(corpus), everyday=settings.everyday_terms)
     return Engine(settings, qa, index.manifest)

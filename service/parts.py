@@ -26,7 +26,7 @@ class Part:
 
 MAX_ITEM = 20
 MAX_PARTS = 4
-SHORT_FOLLOW_UP = 7  # characters besides the question words
+SHORT_FOLLOW_UP = 10  # characters besides the question words
 
 
 def _items(clause: str) -> list[tuple[int, int]] | None:
@@ -62,16 +62,21 @@ def split_parts(question: str, asks: re.Pattern[str] | None = None) -> tuple[Par
     if by_items or asks is None:
         return by_items
     clauses = [m.group(0) for m in _CLAUSES.finditer(question)]
-    asking = [c for c in clauses if asks.search(c)]
+    asking = [c for c in clauses if asks.search(c) or c.rstrip().endswith(("？", "?"))]
     if not 2 <= len(asking) <= MAX_PARTS:
         return ()
     scene = "".join(c for c in clauses[: clauses.index(asking[0])])
     parts = [Part(_label(asking[0]), f"{scene}{asking[0]}")]
+    previous = clauses.index(asking[0])
     for c in asking[1:]:
+        at = clauses.index(c, previous + 1)
+        # The clauses between two asks ("到期还要继续排污的，") set the next one's scene.
+        between = "".join(clauses[previous + 1 : at])
+        previous = at
         # "过期了怎么办": a short follow-up speaks of the first clause's subject.
-        own = asks.sub("", c)
-        text = f"{scene}{c}" if len(own) >= SHORT_FOLLOW_UP else f"{scene}{asking[0]}{c}"
-        parts.append(Part(_label(c), text))
+        own = asks.sub("", between + c)
+        lead = "" if len(own) >= SHORT_FOLLOW_UP else asking[0]
+        parts.append(Part(_label(c), f"{scene}{lead}{between}{c}"))
     return tuple(parts)
 
 

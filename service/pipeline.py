@@ -57,6 +57,12 @@ class QA:
         self.ctx = Context(corpus, searcher, self.targets, self.idf)
         self.titles = self.ctx.titles
 
+    def warm(self) -> None:
+        from .vocab import load_vocab
+
+        vocab = load_vocab()
+        self.ctx.warm(vocab.counties, vocab.sectors)
+
     def retrieve(self, q: Query, doc_ids: Sequence[str] | None, depth: int) -> list[Hit]:
         # Inside the plan, its own name says nothing about which passage is meant.
         text = q.plan_text if doc_ids == [PLAN_ID] else q.question
@@ -102,6 +108,7 @@ class QA:
         drafts: list[Draft] = []
         lines: list[Line] = []
         listed: list[Hit] = []
+        answered: dict[tuple[str, ...], int] = {}  # what each earlier part quoted → its number
         for i, part in enumerate(q.parts, start=1):
             pq = analyse(part.question, self.titles, self.everyday)
             draft, hits, reason = self._draft(pq, doc_ids, top_k)
@@ -109,6 +116,11 @@ class QA:
             if draft is None or reason is not None:
                 lines.append(Line("label", (Piece(wording.part_not_found()),)))
                 continue
+            quoted = tuple(f"{p.hit.passage.id}:{p.source}" for p in draft.cited_pieces() if p.hit)
+            if quoted in answered:  # one article may answer two parts: quoted once
+                lines.append(Line("label", (Piece(wording.part_same(answered[quoted])),)))
+                continue
+            answered[quoted] = i
             drafts.append(draft)
             lines += draft.lines
             listed += hits[:2]

@@ -19,15 +19,12 @@ def place_names() -> tuple[str, ...]:
     return tuple(sorted(dict.fromkeys(names), key=len, reverse=True))
 
 
-def _is_cjk(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff"
-
-
 def find_places(question: str, words: frozenset[str]) -> tuple[str, ...]:
     """Places named in the question, in the order named.
 
     A name with its suffix (保定市) always counts. A bare name counts only when it stands as a word
-    of its own in the question (``words``: the question's tokens), so 确保定期 does not name 保定.
+    of its own in the question (``words``: its plain segmentation), so neither 确保定期 nor 大理石
+    names a place.
     """
     q = normalise(question)
     found: list[tuple[int, str]] = []
@@ -38,9 +35,7 @@ def find_places(question: str, words: frozenset[str]) -> tuple[str, ...]:
             end = start + len(name)
             if not any(taken[start:end]):
                 suffixed = any(q.startswith(s, end) for s in SUFFIXES)
-                alone = name in words or not (
-                    (start > 0 and _is_cjk(q[start - 1])) or (end < len(q) and _is_cjk(q[end]))
-                )
+                alone = name in words
                 if suffixed or alone:
                     found.append((start, name))
                     for i in range(start, end):

@@ -90,3 +90,7 @@ def county_no_value(county: str, city_target: Target | None) -> str:
 
 def part_not_found() -> str:
     return "文件中没有找到对这一部分的明确答复。"
+
+
+def part_same(n: int) -> str:
+    return f"见（{n}）。"

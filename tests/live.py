@@ -19,11 +19,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, timeout: float = 30.0) -> Iterator[str]:
+def serve(app: Any, timeout: float = 30.0, **options: Any) -> Iterator[str]:
+    """``options`` go to uvicorn.Config (e.g. the protocol class and timeouts planqa serve uses)."""
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

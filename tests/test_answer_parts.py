@@ -147,3 +147,18 @@ def test_render_numbers_passages_in_order_of_first_use_and_quotes_verbatim() -> 
     assert [c.hit.passage.id for c in out.citations] == ["p:b", "p:a", "p:c"]
     assert out.citations[1].quote == "乙句。"
     assert all(c.quote in c.hit.passage.text for c in out.citations)
+
+
+def test_value_kind_is_read_from_the_asking_clause_not_the_scene() -> None:
+    q = analyse("我们几个人想去湖边的湿地放生一批巴西龟，这样做行不行？", TITLES)
+    assert q.asked_value is None and not q.wants_number
+    assert analyse("我们是一家社区诊所，医疗废物最多能暂存几天？", TITLES).asked_value is not None
+
+
+def test_short_titles_count_in_title_marks_only() -> None:
+    assert analyse("按照《水法》，设排污口会怎样？", TITLES).doc_ids == ("water-law",)
+    assert analyse("水法规定了什么？", TITLES).doc_ids == ()
+
+
+def test_a_place_inside_a_longer_word_is_not_named() -> None:
+    assert analyse("装修用大理石台面有辐射吗？", TITLES).places == ()

@@ -191,17 +191,19 @@ def test_cors_when_configured(index_settings: Settings, engine) -> None:  # type
 
 
 @pytest.mark.parametrize("log_questions", [True, False])
-def test_access_log_and_question_privacy(
-    index_settings: Settings, engine, caplog: pytest.LogCaptureFixture, log_questions: bool
-) -> None:  # type: ignore[no-untyped-def]
+def test_access_log_and_question_privacy(index_settings: Settings, engine, log_questions: bool) -> None:  # type: ignore[no-untyped-def]
+    import io
     import json
+
+    from service.logs import configure_logging
 
     settings = index_settings.model_copy(update={"log_questions": log_questions})
     secret = "机密问题：中水利用率要达到多少"
-    with caplog.at_level("INFO", logger="planqa"), serve(create_app(settings, engine=engine)) as base:
+    stream = io.StringIO()
+    with serve(create_app(settings, engine=engine)) as base:
+        configure_logging(settings, stream=stream)  # start-up sent the lines to stderr
         assert httpx.post(f"{base}/api/ask", json={"question": secret}, timeout=30).status_code == 200
-    access = [json.loads(r.getMessage()) for r in caplog.records if r.name == "planqa.access"]
-    line = next(a for a in access if a["path"] == "/api/ask")
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    line = next(r for r in records if r["logger"] == "planqa.access" and r["path"] == "/api/ask")
     assert line["method"] == "POST" and line["status"] == 200 and line["ms"] >= 0 and line["request_id"]
-    logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert (secret in logged) is log_questions
+    assert (secret in stream.getvalue()) is log_questions

@@ -100,3 +100,15 @@ def test_ceiling_floor_for_false_abstention() -> None:
     floors = [{"mode": "answer", "metric": "false_abstain", "split": "test", "max": 0.05}]
     report = {"aggregates": {"answer": {"splits": {"test": {"overall": {"false_abstain": 0.1}}}}}}
     assert "above the ceiling" in check_floors(report, floors)[0]
+
+
+def test_fusion_off_switches_named_channels_off_and_rejects_unknown_ones() -> None:
+    from indexer.errors import PlanqaError
+    from indexer.settings import Settings
+    from service.engine import configured_fusion
+
+    base = configured_fusion(Settings())
+    off = configured_fusion(Settings(fusion_off="sentence, abbrev"))
+    assert "sentence" in base.active and "sentence" not in off.active and "abbrev" not in off.active
+    with pytest.raises(PlanqaError, match="unknown fusion channels"):
+        configured_fusion(Settings(fusion_off="telepathy"))

@@ -10,7 +10,8 @@ from indexer.records import Hit, Passage
 from indexer.search import Searcher
 
 from ..answer import Scored
-from ..targets import Target
+from ..targets import Target, county_passages
+from ..vocab import County, Sector
 
 PLAN_ID = "langfang-eco-plan"
 ZONES = ("北部协同发展区", "中部发展引领区", "南部优化发展区")
@@ -38,6 +39,29 @@ class Context:
 
     def hit(self, passage: Passage, score: float = 0.0, rank: int = 99) -> Hit:
         return Hit(passage, score, rank, self.titles[passage.doc_id])
+
+    def county_passages(self, county: County) -> list[Passage]:
+        if county.name not in self.county_cache:
+            self.county_cache[county.name] = county_passages(self.corpus, county)
+        return self.county_cache[county.name]
+
+    def sector_passages(self, sector: Sector) -> list[Passage]:
+        if sector.name not in self.sector_cache:
+            names = [n for n in sector.names if len(n) >= 2]
+            self.sector_cache[sector.name] = [
+                p
+                for p in self.passages
+                if p.doc_id == PLAN_ID and p.kind != "table_row" and any(n in p.text for n in names)
+            ]
+        return self.sector_cache[sector.name]
+
+    def warm(self, counties: Sequence[County], sectors: Sequence[Sector]) -> None:
+        """Every county's and trade's passages found at start-up, so the first question about one
+        costs what later ones do (one scan of the plan takes ~100 ms)."""
+        for county in counties:
+            self.county_passages(county)
+        for sector in sectors:
+            self.sector_passages(sector)
 
 
 def distinct(items: Sequence[Scored]) -> list[Scored]:

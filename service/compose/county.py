@@ -10,7 +10,7 @@ from .. import wording
 from ..analyze import Query
 from ..answer import Scored, score_sentences
 from ..draft import Line, Piece, quoted
-from ..targets import Target, county_passages, targets_for
+from ..targets import Target, targets_for
 from .context import PLAN_ID, ZONES, Context, distinct
 from .indicator import target_source
 
@@ -52,9 +52,7 @@ def county_lines(ctx: Context, q: Query, chosen: Sequence[Scored]) -> list[Line]
     assert q.county is not None
     county = q.county
     lines = [Line("county", (Piece(wording.county_zone(county.name, county.zone)),))]
-    if county.name not in ctx.county_cache:
-        ctx.county_cache[county.name] = county_passages(ctx.corpus, county)
-    named = [ctx.hit(p) for p in ctx.county_cache[county.name]]
+    named = [ctx.hit(p) for p in ctx.county_passages(county)]
     own = [
         s
         for s in score_sentences(q, named, ctx.idf)

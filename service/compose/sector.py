@@ -8,7 +8,7 @@ from .. import wording
 from ..analyze import Query
 from ..answer import Scored, pick_sentences, score_sentences
 from ..draft import Line, Piece, quoted
-from .context import PLAN_ID, Context, distinct
+from .context import Context, distinct
 
 MAX_SECTOR_SENTENCES = 3
 LAW_CANDIDATES = 10
@@ -17,15 +17,7 @@ LAW_CANDIDATES = 10
 def sector_lines(ctx: Context, q: Query, chosen: Sequence[Scored]) -> list[Line]:
     """Plan sentences that name the trade itself, best first, a few at most."""
     assert q.sector is not None
-    key = q.sector.name
-    if key not in ctx.sector_cache:
-        names = [n for n in q.sector.names if len(n) >= 2]
-        ctx.sector_cache[key] = [
-            p
-            for p in ctx.passages
-            if p.doc_id == PLAN_ID and p.kind != "table_row" and any(n in p.text for n in names)
-        ]
-    named = [ctx.hit(p) for p in ctx.sector_cache[key]]
+    named = [ctx.hit(p) for p in ctx.sector_passages(q.sector)]
     scored = [s for s in score_sentences(q, named, ctx.idf) if any(n in s.text for n in q.sector.names)]
     lines: list[Line] = []
     taken = list(chosen)

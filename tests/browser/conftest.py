@@ -31,7 +31,9 @@ LAUNCH_ARGS = [
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 READY_TIMEOUT_S = float(os.environ.get("PLANQA_TEST_READY_TIMEOUT", "600"))
 TEST_API_KEY = "browser-test-key-7d1f"
-TEST_ADMIN_KEY = "admin-view-key-93c2"
+# Listing feedback and managing documents are operator actions; every server has this admin key.
+TEST_ADMIN_KEY = "browser-admin-key-3c9a"
+ADMIN_HEADERS = {"Authorization": f"Bearer {TEST_ADMIN_KEY}"}
 
 
 def require_chromium() -> None:
@@ -68,7 +70,7 @@ class LiveServer:
             return "(no server log)"
 
 
-def start_server(settings: Settings, workdir: Path, api_key: str = "", admin_key: str = "") -> LiveServer:
+def start_server(settings: Settings, workdir: Path, api_key: str = "") -> LiveServer:
     """uvicorn running create_app() in a child process, configured only through PLANQA_* variables."""
     port = free_port()
     env = {
@@ -79,7 +81,7 @@ def start_server(settings: Settings, workdir: Path, api_key: str = "", admin_key
         "PLANQA_MODEL_CACHE_DIR": str(settings.resolved_model_cache),
         "PLANQA_EMBEDDING_MODEL": settings.embedding_model,
         "PLANQA_API_KEYS": api_key,
-        "PLANQA_ADMIN_KEYS": admin_key,
+        "PLANQA_ADMIN_KEYS": TEST_ADMIN_KEY,
         "PLANQA_CORS_ORIGINS": "",
     }
     log_path = workdir / f"uvicorn-{port}.log"
@@ -136,7 +138,7 @@ def keyed_server(index_settings: Settings, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="module")
 def admin_server(index_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A server with an admin key over a copy of the session index, so uploads stay its own."""
+    """A server over a copy of the session index, so its uploads never reach the other tests."""
     require_chromium()
     data = tmp_path_factory.mktemp("admin-data")
     shutil.copytree(index_settings.data_dir / "cache", data / "cache")
@@ -146,7 +148,7 @@ def admin_server(index_settings: Settings, tmp_path_factory: pytest.TempPathFact
         data_dir=data,
         model_cache_dir=index_settings.resolved_model_cache,
     )
-    server = start_server(settings, tmp_path_factory.mktemp("admin"), admin_key=TEST_ADMIN_KEY)
+    server = start_server(settings, tmp_path_factory.mktemp("admin"))
     yield server
     stop_server(server)
 

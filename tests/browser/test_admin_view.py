@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 LiveServer = Any
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ADMIN_KEY = "admin-view-key-93c2"  # the admin_server fixture's PLANQA_ADMIN_KEYS
+ADMIN_KEY = "browser-admin-key-3c9a"  # conftest.TEST_ADMIN_KEY, the servers' PLANQA_ADMIN_KEYS
 DOC_ID = "wetland-birds"
 TITLE = "廊坊市潮白河湿地候鸟保护工作方案"
 SECTION = "二、保护措施 > （一）候鸟保护期管控"
