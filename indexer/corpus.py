@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .laws import parse_law
+from .extract import detect_format, extract
 from .manifest import read_manifest
-from .plan import parse_plan
 from .records import DocumentMeta, Indicator, ParsedDocument, Passage
+from .structure import parse_structure
 
 # Bump when parsing or chunking changes, so an index built by older code is rebuilt.
-PARSER_VERSION = "5"
+PARSER_VERSION = "6"
 
 
 @dataclass(frozen=True)
@@ -32,30 +32,43 @@ class Corpus:
         raise KeyError(doc_id)
 
 
-def parse_document(meta: DocumentMeta, raw: str) -> tuple[ParsedDocument, tuple[Indicator, ...]]:
-    if meta.kind == "plan":
-        parsed = parse_plan(meta, raw)
-        return parsed.document, parsed.indicators
-    return parse_law(meta, raw), ()
+def parse_document(
+    meta: DocumentMeta, data: bytes, max_bytes: int | None = None
+) -> tuple[ParsedDocument, tuple[Indicator, ...]]:
+    """One original file → its passages: the same path for shipped and uploaded documents."""
+    extracted = extract(meta.file, data) if max_bytes is None else extract(meta.file, data, max_bytes)
+    return parse_structure(meta, extracted.text, extracted.reflow)
 
 
-def parse_sources(sources: list[tuple[DocumentMeta, str]]) -> Corpus:
+def parse_sources(sources: list[tuple[DocumentMeta, bytes]]) -> Corpus:
     docs: list[ParsedDocument] = []
     indicators: list[Indicator] = []
     digest = hashlib.sha256(f"parser={PARSER_VERSION}".encode())
-    for meta, raw in sources:
-        doc, inds = parse_document(meta, raw)
+    for meta, data in sources:
+        doc, inds = parse_document(meta, data, max_bytes=max(len(data), 1))
         docs.append(doc)
         indicators.extend(inds)
         digest.update(repr(meta).encode())
-        digest.update(hashlib.sha256(raw.encode()).digest())
+        digest.update(hashlib.sha256(data).digest())
     return Corpus(tuple(docs), tuple(indicators), digest.hexdigest()[:16])
 
 
 def load_corpus(corpus_dir: Path) -> Corpus:
-    """Reads the manifest and files (the I/O edge), then parses them."""
-    metas = read_manifest(corpus_dir)
-    return parse_sources([(m, (corpus_dir / m.file).read_text(encoding="utf-8")) for m in metas])
+    """Reads a corpus directory (the I/O edge), then parses it.
+
+    ``corpus_dir`` is either the shipped corpus (``manifest.toml``) or a document store
+    (``documents.json``, see ``indexer.docstore``); both go through ``parse_document``.
+    """
+    from .docstore import STORE_MANIFEST, store_sources
+
+    if (corpus_dir / STORE_MANIFEST).is_file():
+        return parse_sources(store_sources(corpus_dir))
+    sources = []
+    for meta in read_manifest(corpus_dir):
+        data = (corpus_dir / meta.file).read_bytes()
+        fmt = detect_format(meta.file, data)
+        sources.append((replace(meta, format=fmt, sha256=hashlib.sha256(data).hexdigest()), data))
+    return parse_sources(sources)
 
 
 def index_text(passage: Passage) -> str:

@@ -31,3 +31,40 @@ class NotFound(InvalidRequest):
 
 class BuildError(IndexError_):
     """An index build could not finish (no space left, ...); the live index is unchanged."""
+
+
+class DocumentRejected(InvalidRequest):
+    """An uploaded file cannot become a document (the detail says why)."""
+
+
+class UnsupportedFormat(DocumentRejected):
+    """The file is not one of the accepted formats, by name or by content."""
+
+
+class DocumentTooLarge(DocumentRejected):
+    """The file is over the configured size limit."""
+
+
+class EmptyDocument(DocumentRejected):
+    """The file holds no text."""
+
+
+class NoTextLayer(EmptyDocument):
+    """A PDF whose pages are images: there is no text to index without OCR."""
+
+
+class UnsafeArchive(DocumentRejected):
+    """A DOCX whose zip members would expand far beyond a real document (a zip bomb)."""
+
+
+class UnsupportedLanguage(DocumentRejected):
+    """The text is neither Chinese nor English."""
+
+
+class DuplicateDocument(PlanqaError):
+    """The same file (same SHA-256) is already in the document store."""
+
+    def __init__(self, message: str, existing_id: str) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
+        self.allowed = [existing_id]

@@ -6,9 +6,9 @@ import tomllib
 from pathlib import Path
 
 from .errors import CorpusError
+from .metadata import KINDS
 from .records import DocumentMeta
 
-KINDS = ("plan", "law", "regulation")
 _REQUIRED = ("id", "title", "kind", "issuer", "version_date", "file")
 
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 class DocumentMeta:
     id: str
     title: str
-    kind: str  # plan | law | regulation
+    kind: str  # see indexer.metadata.KINDS
     issuer: str
     version_date: str
     file: str
+    format: str = ""  # docx | pdf | md | txt: what the original came in
+    sha256: str = ""  # of the original file's bytes
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ class Settings(BaseSettings):
 
     # The HTTP edge (service/middleware.py, service/limits.py, service/protocol.py).
     # Bodies above these sizes get 413 before anything reads or parses them; uploads under
-    # /api/documents have their own, larger limit.
+    # /api/documents have their own, larger limit, which the document store (and `planqa add`)
+    # also applies to the file itself.
     max_body_bytes: int = 1 << 20
     max_upload_bytes: int = 50 << 20
     # Seconds a client may take to send a request's headers, then its whole body.

@@ -16,6 +16,7 @@ from .cache import EmbeddingCache, cache_path, embed_with_cache
 from .channels import Channels, build_channels, load_channels
 from .corpus import Corpus, index_text, load_corpus
 from .dense import DenseIndex
+from .docstore import corpus_source
 from .errors import IndexError_
 from .generations import FIX, MANIFEST
 from .records import Passage
@@ -86,7 +87,7 @@ def build_index(
     root = settings.resolved_index_dir
     with generations.build_lock(root, on_wait):
         started = time.time()
-        corpus = corpus or load_corpus(settings.corpus_dir)
+        corpus = corpus or load_corpus(corpus_source(settings))
         if only_if_stale:
             try:
                 return {**check_live(settings, embedder.model_id, corpus)[1], "reused": True}
@@ -177,7 +178,7 @@ def load_index(
     settings: Settings, model_id: str, corpus: Corpus | None = None, generation: str | None = None
 ) -> LoadedIndex:
     """Loads the live generation (or ``generation``), refusing a stale or damaged one."""
-    corpus = corpus or load_corpus(settings.corpus_dir)
+    corpus = corpus or load_corpus(corpus_source(settings))
     with generations.reading(settings.resolved_index_dir):
         directory, manifest = check_live(settings, model_id, corpus, generation)
         try:

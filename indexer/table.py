@@ -75,6 +75,13 @@ def _consume(line: str, st: _State) -> None:
         st.rows[-1].name += tail
 
 
+def is_indicator_table(table_text: str) -> bool:
+    """A 主要指标 table: a header naming the indicator and attribute columns, rows ending in one."""
+    cells = [_cells(line) for line in table_text.split("\n") if line.strip()]
+    header = any(all(h in row for h in HEADER_CELLS) for row in cells)
+    return header and any(row and row[-1] in ATTRIBUTES for row in cells)
+
+
 def _split_unit(name: str) -> tuple[str, str]:
     m = _UNIT_RE.match(name)
     if m:

@@ -20,3 +20,9 @@ async def reload_index(request: Request) -> dict[str, Any]:
     PLANQA_RELOAD_INTERVAL seconds by polling the same pointer.
     """
     return await run_in_threadpool(lifecycle.reload, request.app)
+
+
+@router.get("/check")
+def check_key() -> dict[str, bool]:
+    """Lets the chat page's admin view verify a key before any write: 200 here, 401/403 otherwise."""
+    return {"admin": True}

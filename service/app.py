@@ -15,10 +15,20 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer import __version__
-from indexer.errors import IndexError_, InvalidRequest, ModelError, NotFound, PlanqaError
+from indexer.errors import (
+    DocumentRejected,
+    DocumentTooLarge,
+    DuplicateDocument,
+    IndexError_,
+    InvalidRequest,
+    ModelError,
+    NotFound,
+    PlanqaError,
+    UnsupportedFormat,
+)
 from indexer.settings import Settings, get_settings
 
-from . import admin, api, chat, deps, docs, lifecycle, logs, metrics, middleware, routes
+from . import admin, api, chat, deps, docs, documents_api, lifecycle, logs, metrics, middleware, routes
 from .limits import ClientGone
 
 log = logging.getLogger("planqa")
@@ -28,6 +38,10 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
     (deps.Unauthorized, 401, "unauthorized"),
     (deps.Forbidden, 403, "forbidden"),
     (NotFound, 404, "not_found"),
+    (DuplicateDocument, 409, "duplicate_document"),
+    (DocumentTooLarge, 413, "too_large"),
+    (UnsupportedFormat, 415, "unsupported_format"),
+    (DocumentRejected, 422, "document_rejected"),
     (InvalidRequest, 422, "invalid_request"),
     (deps.NotReady, 503, "not_ready"),
     (IndexError_, 503, "index_unavailable"),
@@ -133,7 +147,7 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
 
@@ -149,6 +163,9 @@ def create_app(settings: Settings | None = None, engine: Any = None) -> FastAPI:
         return {**body, "version": __version__, "pid": os.getpid()}
 
     _install_handlers(app)
+    # Before api.router: its GET /api/documents is replaced by the store's list with status.
+    app.include_router(documents_api.read_router)
+    app.include_router(documents_api.router)
     app.include_router(api.router)
     app.include_router(admin.router)
     app.include_router(chat.router)

@@ -38,12 +38,13 @@ def build(force: bool = False, quiet: bool = False) -> dict[str, object]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from indexer.corpus import load_corpus
+    from indexer.docstore import corpus_source
     from indexer.embed import load_embedder
     from indexer.settings import get_settings
     from indexer.store import build_index
 
     settings = get_settings()
-    corpus = load_corpus(settings.corpus_dir)
+    corpus = load_corpus(corpus_source(settings))
     embedder = load_embedder(settings)
 
     def waiting(pid: int) -> None:
@@ -223,6 +224,10 @@ def _register_eval() -> None:
 
 
 _register_eval()
+
+from service.manage import register as _register_documents  # noqa: E402  (commands defined above first)
+
+_register_documents(app)
 
 
 if __name__ == "__main__":

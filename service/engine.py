@@ -182,6 +182,7 @@ def load_engine(
 ) -> Engine:
     """Loads index and model: the live generation, or the one named; builds it when asked to."""
     from indexer.corpus import load_corpus
+    from indexer.docstore import corpus_source
     from indexer.embed import load_embedder
     from indexer.search import Searcher
     from indexer.store import build_index, load_index
@@ -189,7 +190,7 @@ def load_engine(
     from .targets import extract_targets
 
     settings = settings or get_settings()
-    corpus = load_corpus(settings.corpus_dir)
+    corpus = load_corpus(corpus_source(settings))
     embedder = load_embedder(settings)
     try:
         index = load_index(settings, embedder.model_id, corpus, generation)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -30,7 +31,7 @@ LAUNCH_ARGS = [
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 READY_TIMEOUT_S = float(os.environ.get("PLANQA_TEST_READY_TIMEOUT", "600"))
 TEST_API_KEY = "browser-test-key-7d1f"
-# Listing feedback is an operator action; both servers have this admin key.
+# Listing feedback and managing documents are operator actions; every server has this admin key.
 TEST_ADMIN_KEY = "browser-admin-key-3c9a"
 ADMIN_HEADERS = {"Authorization": f"Bearer {TEST_ADMIN_KEY}"}
 
@@ -131,6 +132,23 @@ def keyed_server(index_settings: Settings, tmp_path_factory: pytest.TempPathFact
     """A second server over the same index with API keys switched on."""
     require_chromium()
     server = start_server(index_settings, tmp_path_factory.mktemp("keyed"), api_key=TEST_API_KEY)
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def admin_server(index_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server over a copy of the session index, so its uploads never reach the other tests."""
+    require_chromium()
+    data = tmp_path_factory.mktemp("admin-data")
+    shutil.copytree(index_settings.data_dir / "cache", data / "cache")
+    shutil.copytree(index_settings.resolved_index_dir, data / "index")
+    settings = Settings(
+        corpus_dir=index_settings.corpus_dir,
+        data_dir=data,
+        model_cache_dir=index_settings.resolved_model_cache,
+    )
+    server = start_server(settings, tmp_path_factory.mktemp("admin"))
     yield server
     stop_server(server)
 

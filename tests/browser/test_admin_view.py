@@ -1,0 +1,146 @@
+"""The chat page's admin view in the system Chromium: key, upload, cited answer, removal.
+
+The server runs over a copy of the session index, so the upload's rebuild embeds only the new
+passages and the other browser tests keep their unchanged corpus.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+# Fixture types live in conftest.py; pytest cannot import it as a module, so `Any` stands in.
+LiveServer = Any
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ADMIN_KEY = "browser-admin-key-3c9a"  # conftest.TEST_ADMIN_KEY, the servers' PLANQA_ADMIN_KEYS
+DOC_ID = "wetland-birds"
+TITLE = "廊坊市潮白河湿地候鸟保护工作方案"
+SECTION = "二、保护措施 > （一）候鸟保护期管控"
+DOC_MD = f"""# {TITLE}
+
+为保护潮白河湿地越冬和迁徙候鸟，制定本方案。
+
+## 一、保护范围
+
+大厂回族自治县境内潮白河湿地核心区及其外围五百米缓冲带。
+
+## 二、保护措施
+
+### （一）候鸟保护期管控
+
+每年三月一日至五月十日为潮白河湿地候鸟保护期，保护期内禁止在湿地核心区放飞无人机和燃放烟花爆竹。
+
+### （二）巡护
+
+湿地巡护员每日巡查两次，发现捕猎候鸟的行为立即报告县林业部门。
+"""
+QUESTION = "潮白河湿地候鸟保护期内禁止做什么？"
+
+
+@pytest.fixture
+def admin_page(browser: Any, admin_server: LiveServer) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("dialog", lambda d: errors.append(f"unexpected {d.type}: {d.message}"))
+    pg.goto(admin_server.url + "/")
+    yield pg
+    context.close()
+    assert errors == [], errors
+
+
+def enter_key(page: Page, key: str) -> None:
+    page.locator("#admin-toggle").click()
+    expect(page.locator("#admin-view")).to_be_visible()
+    page.locator("#admin-key-input").fill(key)
+    page.locator("#admin-key-form button[type=submit]").click()
+
+
+def stored_keys(page: Page) -> dict[str, Any]:
+    return page.evaluate(
+        "() => ({session: sessionStorage.getItem('planqa.adminKey'),"
+        " local: JSON.stringify(localStorage), cookie: document.cookie})"
+    )
+
+
+def served_docs(url: str, query: str) -> set[str]:
+    r = httpx.post(f"{url}/api/search", json={"query": query, "top_k": 20}, timeout=30)
+    assert r.status_code == 200, r.text
+    return {hit["doc_id"] for hit in r.json()["results"]}
+
+
+def test_wrong_key_is_refused_in_words(admin_page: Page) -> None:
+    enter_key(admin_page, "not-the-key")
+    expect(admin_page.locator("#admin-error")).to_have_text("管理员密钥无效，请重新输入。")
+    expect(admin_page.locator("#admin-manage")).to_be_hidden()
+    expect(admin_page.locator("#admin-key-form")).to_be_visible()
+    assert stored_keys(admin_page)["session"] is None
+
+
+def test_upload_ask_cite_remove(admin_page: Page, admin_server: LiveServer, tmp_path: Path) -> None:
+    page = admin_page
+    enter_key(page, ADMIN_KEY)
+    expect(page.locator("#admin-manage")).to_be_visible()
+    keys = stored_keys(page)
+    assert keys["session"] == ADMIN_KEY
+    assert ADMIN_KEY not in keys["local"] and ADMIN_KEY not in keys["cookie"]
+    assert ADMIN_KEY not in page.content()  # the field is cleared once the key is accepted
+    # The shipped corpus is listed (the seed of the data directory) before anything is uploaded.
+    expect(page.locator("#doc-rows tr[data-doc-id='water-law']")).to_be_visible()
+
+    # An API refusal is shown in words: an empty file is a 422 from the store.
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    page.locator("#upload-file").set_input_files(str(empty))
+    page.locator("#upload-button").click()
+    expect(page.locator("#admin-error")).to_contain_text("输入不符合要求")
+
+    doc = tmp_path / f"{DOC_ID}.md"
+    doc.write_text(DOC_MD, encoding="utf-8")
+    page.locator("#upload-file").set_input_files(str(doc))
+    page.locator("#upload-kind").select_option("plan")
+    started = time.monotonic()
+    page.locator("#upload-button").click()
+    expect(page.locator("#admin-error")).to_be_hidden()
+    expect(page.locator("#admin-status")).to_contain_text(DOC_ID)
+    row = page.locator(f"#doc-rows tr[data-doc-id='{DOC_ID}']")
+    expect(row).to_be_visible()
+    # The list refreshes by itself while indexing; the rebuild embeds only the new passages.
+    expect(row.locator(".doc-status")).to_have_attribute("data-status", "ready", timeout=300_000)
+    print(f"upload to ready: {time.monotonic() - started:.1f}s")
+    expect(row.locator(".doc-title")).to_contain_text(TITLE)
+
+    page.locator("#question").fill(QUESTION)
+    page.locator("#question").press("Enter")
+    turn = page.locator("#turns > .turn").last
+    expect(turn).to_have_attribute("data-status", "done")
+    card = turn.locator(".cards-cite .card", has_text=TITLE).first
+    expect(card.locator(".card-doc")).to_have_text(TITLE)
+    expect(card.locator(".card-section")).to_have_text(SECTION)
+    expect(card.locator(".card-text")).to_contain_text("放飞无人机")
+
+    remove = row.locator(".doc-remove")
+    remove.click()
+    expect(remove).to_have_text("确认删除？")
+    assert DOC_ID in served_docs(admin_server.url, "潮白河湿地 候鸟保护期 无人机")  # not yet removed
+    remove.click()
+    expect(row).to_have_count(0)
+    expect(page.locator("#admin-status")).to_contain_text("已删除")
+    # Gone from the list at once; gone from answers once the rebuilt index is swapped in.
+    deadline = time.monotonic() + 180
+    while DOC_ID in served_docs(admin_server.url, "潮白河湿地 候鸟保护期 无人机"):
+        assert time.monotonic() < deadline, "the removed document is still served"
+        time.sleep(1)
+    page.reload()
+    page.locator("#admin-toggle").click()  # the key is still in this tab's sessionStorage
+    expect(page.locator("#admin-manage")).to_be_visible()
+    expect(page.locator("#doc-rows tr[data-doc-id='water-law']")).to_be_visible()
+    expect(page.locator(f"#doc-rows tr[data-doc-id='{DOC_ID}']")).to_have_count(0)
