@@ -33,7 +33,7 @@ LAW = """# 测试污染防治条例
 
 def tiny_corpus() -> Corpus:
     meta = DocumentMeta("test-law", "测试污染防治条例", "regulation", "测试", "2024-01-01", "t.md")
-    return parse_sources([(meta, LAW)])
+    return parse_sources([(meta, LAW.encode("utf-8"))])
 
 
 @pytest.fixture(scope="module")

@@ -197,8 +197,10 @@ def test_embeddings_are_kept_batch_by_batch_when_a_build_dies(settings: Settings
     rerun = FakeEmbedder()
     manifest = store.build_index(settings, rerun)
     total = int(manifest["passages"])  # type: ignore[call-overload]
-    assert rerun.embedded == manifest["embeddings_computed"]
-    assert rerun.embedded <= total - 3 * settings.embed_batch_size
+    computed = int(manifest["embeddings_computed"])  # type: ignore[call-overload]
+    # Passages kept from the dead build are not embedded again; sentence vectors come on top.
+    assert computed <= total - 3 * settings.embed_batch_size
+    assert rerun.embedded >= computed
 
 
 def test_cache_takes_over_the_old_single_file_cache(tmp_path: Path) -> None:
