@@ -59,11 +59,11 @@ class Settings(BaseSettings):
     # Rate limits in the `limits` notation ("120/minute", "10/second;300/hour"); empty is off.
     rate_limit_ip: str = ""
     rate_limit_key: str = ""
-    # Ask and search: at most this many run at once, this many wait, each wait at most this long
-    # (short waits: past a couple of seconds a client is better told to retry than kept waiting).
-    max_inflight: int = 4
-    max_queued: int = 16
-    queue_timeout_s: float = 2.0
+    # Ask and search: at most this many run at once, this many wait, each wait at most this long.
+    # Eight running keep both cores busy while requests wait on I/O and the GIL.
+    max_inflight: int = 8
+    max_queued: int = 32
+    queue_timeout_s: float = 10.0
     log_level: str = "INFO"
     # Prometheus /metrics (counts and timings only, no question text).
     metrics: bool = True
