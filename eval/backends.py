@@ -110,9 +110,12 @@ class InProcessBackend(_ApiClient):
     def __enter__(self) -> InProcessBackend:
         from fastapi.testclient import TestClient
 
+        from indexer.settings import get_settings
         from service.app import create_app
 
-        app = create_app(self.settings)
+        # The app logs every request as JSON on stderr; here that would only bury the progress bars.
+        quiet = (self.settings or get_settings()).model_copy(update={"log_level": "WARNING"})
+        app = create_app(quiet)
         key = self._api_key
         if key is None and self.settings is not None and self.settings.api_key_list:
             key = self.settings.api_key_list[0]
