@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# --build: the port opens at once, the index is built in the background when missing or stale.
 run: setup
-	$(VENV)/bin/planqa serve
+	$(VENV)/bin/planqa serve --build
 
 index: setup
 	$(VENV)/bin/planqa index

@@ -6,6 +6,7 @@ deployed server measure the same thing.
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -44,8 +45,19 @@ class _ApiClient:
     _client: Any
 
     def check_ready(self) -> None:
-        """Fail early, with the server's reason, rather than scoring a run of 503s."""
+        """Fail early, with the server's reason, rather than scoring a run of 503s. A service
+        still loading (or building) its index is waited for, up to TIMEOUT_S."""
+        deadline = time.monotonic() + TIMEOUT_S
         response = self._client.get("/readyz")
+        while response.status_code == 503 and time.monotonic() < deadline:
+            try:
+                status = response.json().get("status")
+            except ValueError:
+                break
+            if status not in ("loading", "building"):
+                break
+            time.sleep(0.5)
+            response = self._client.get("/readyz")
         if response.status_code != 200:
             raise BackendError(f"planqa is not ready (HTTP {response.status_code}): {response.text[:300]}")
 

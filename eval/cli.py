@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .runner import ALL_MODES, GoldError, Hooks, load_gold, parse_modes, run, take
+from .runner import ALL_MODES, GoldError, Hooks, load_gold, parse_modes, run, select_split, take
 
 EVAL_DIR = Path(__file__).resolve().parent
 DEFAULT_MODES = ",".join(ALL_MODES)
@@ -36,22 +36,30 @@ def _summary_table(report: dict[str, Any]) -> Any:
     table = Table(title=f"planqa eval — {report['meta']['n_questions']} questions")
     columns = [
         ("hit@1", "h@1"), ("hit@5", "h@5"), ("mrr", "MRR"), ("keyfact_acc", "facts"), ("quote_acc", "quote"),
-        ("section_acc", "sect"), ("abstain_recall", "abst R"), ("latency_p50_ms", "p50 ms"),
+        ("section_acc", "sect"), ("abstain_recall", "abst R"), ("false_abstain", "false A"),
+        ("latency_p50_ms", "p50 ms"),
         ("latency_p95_ms", "p95 ms"),
     ]  # fmt: skip
     table.add_column("mode", no_wrap=True)
     for _, label in columns:
         table.add_column(label, justify="right", no_wrap=True)
     for mode in report["meta"]["modes"]:
-        agg = report["aggregates"][mode]["overall"]
-        cells = []
-        for key, _ in columns:
-            value = agg.get(key)
-            cells.append(
-                "–" if value is None else f"{value:.0f}" if key.startswith("latency") else f"{value:.3f}"
-            )
-        table.add_row(mode, *cells)
+        views = [("", report["aggregates"][mode])]
+        splits = report["aggregates"][mode].get("splits", {})
+        views += [(f" {k}", v) for k, v in splits.items() if v["overall"]["n"]]
+        for suffix, view in views:
+            table.add_row(mode + suffix, *_cells(view["overall"], columns))
     return table
+
+
+def _cells(agg: dict[str, Any], columns: list[tuple[str, str]]) -> list[str]:
+    cells = []
+    for key, _ in columns:
+        value = agg.get(key)
+        cells.append(
+            "–" if value is None else f"{value:.0f}" if key.startswith("latency") else f"{value:.3f}"
+        )
+    return cells
 
 
 def eval_command(
@@ -68,6 +76,9 @@ def eval_command(
     limit: Annotated[
         int | None, typer.Option(min=1, help="Score only N questions, taken round-robin across types.")
     ] = None,
+    split: Annotated[
+        str, typer.Option(help="all, dev or test: dev is for tuning; test is held out (eval/split.py).")
+    ] = "all",
     check_floors: Annotated[
         bool, typer.Option("--check-floors", help="Exit 1 when a floor in eval/floors.toml is missed.")
     ] = False,
@@ -88,10 +99,12 @@ def eval_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--modes") from exc
     try:
-        items = take(load_gold(gold), limit)
+        items = take(select_split(load_gold(gold), split), limit)
     except GoldError as exc:
         console.print(f"[red]gold set: {exc}[/red]")
         raise typer.Exit(code=2) from exc
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--split") from exc
 
     settings = get_settings()
     out_dir = out or EVAL_DIR / "reports" / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -181,6 +181,9 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     else:
         precision, recall = None, None
     out["abstain_precision"], out["abstain_recall"] = precision, recall
+    # Declining a question the documents do answer: the other half of abstention quality.
+    answerable = [r for r in decided if r.get("type") != "unanswerable"]
+    out["false_abstain"] = _mean([1.0 if r["abstained"] else 0.0 for r in answerable])
 
     latencies = [float(r["latency_ms"]) for r in rows if r.get("latency_ms") is not None]
     out["latency_p50_ms"] = percentile(latencies, 50)
@@ -192,6 +195,16 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def aggregate_by_type(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     types = sorted({str(r.get("type", "")) for r in rows})
     return {t: aggregate([r for r in rows if r.get("type") == t]) for t in types}
+
+
+def aggregate_by_tag(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    tags = sorted({str(t) for r in rows for t in r.get("tags") or ()})
+    return {t: aggregate([r for r in rows if t in (r.get("tags") or ())]) for t in tags}
+
+
+def aggregate_views(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Overall, per-type and per-tag aggregates of one set of rows."""
+    return {"overall": aggregate(rows), "by_type": aggregate_by_type(rows), "by_tag": aggregate_by_tag(rows)}
 
 
 def question_quality(row: Mapping[str, Any]) -> float | None:

@@ -25,6 +25,7 @@ COLUMNS = [
     ("section_acc", "section"),
     ("abstain_precision", "abst. P"),
     ("abstain_recall", "abst. R"),
+    ("false_abstain", "false abst."),
     ("latency_p50_ms", "p50 ms"),
     ("latency_p95_ms", "p95 ms"),
 ]
@@ -50,25 +51,45 @@ def load_floors(path: Path = FLOORS_FILE) -> list[dict[str, Any]]:
     return floors
 
 
+def _view(aggregates: Mapping[str, Any], mode: str, floor: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The aggregate a floor speaks of: a mode, optionally one split, optionally one tag or type."""
+    view: Any = aggregates.get(mode, {})
+    if floor.get("split"):
+        view = view.get("splits", {}).get(floor["split"], {})
+    if floor.get("tag"):
+        return view.get("by_tag", {}).get(floor["tag"])
+    if floor.get("type"):
+        return view.get("by_type", {}).get(floor["type"])
+    return view.get("overall")
+
+
+def _floor_name(floor: Mapping[str, Any], mode: str) -> str:
+    scope = [floor[k] for k in ("split", "tag", "type") if floor.get(k)]
+    return f"{mode} {' '.join(scope)} {floor['metric']}".replace("  ", " ")
+
+
 def check_floors(report: Mapping[str, Any], floors: Sequence[Mapping[str, Any]] | None = None) -> list[str]:
     """Every floor the report misses, in words. A floor that cannot be measured is a miss too."""
     aggregates = report.get("aggregates", {})
     violations = []
     for floor in load_floors() if floors is None else floors:
         mode, metric = floor["mode"], floor["metric"]
-        value = aggregates.get(mode, {}).get("overall", {}).get(metric)
+        name = _floor_name(floor, mode)
+        value = (_view(aggregates, mode, floor) or {}).get(metric)
         if value is None:
-            violations.append(f"{mode} {metric}: not measured in this run")
+            violations.append(f"{name}: not measured in this run")
             continue
         if "min" in floor and value + EPSILON < float(floor["min"]):
-            violations.append(f"{mode} {metric} = {value:.3f}, below the floor {float(floor['min']):.2f}")
+            violations.append(f"{name} = {value:.3f}, below the floor {float(floor['min']):.2f}")
+        if "max" in floor and value - EPSILON > float(floor["max"]):
+            violations.append(f"{name} = {value:.3f}, above the ceiling {float(floor['max']):.2f}")
         if "min_mode" in floor:
             other = floor["min_mode"]
-            ref = aggregates.get(other, {}).get("overall", {}).get(metric)
+            ref = (_view(aggregates, other, floor) or {}).get(metric)
             if ref is None:
-                violations.append(f"{mode} {metric}: {other} was not measured in this run to compare with")
+                violations.append(f"{name}: {other} was not measured in this run to compare with")
             elif value + EPSILON < ref:
-                violations.append(f"{mode} {metric} = {value:.3f}, below {other}'s {ref:.3f}")
+                violations.append(f"{name} = {value:.3f}, below {other}'s {ref:.3f}")
     return violations
 
 
@@ -172,6 +193,49 @@ def _worst_section(report: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _overall_table(
+    aggs: Mapping[str, Any], modes: Sequence[str], pick: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+) -> list[str]:
+    overall = [pick(aggs[m])["overall"] for m in modes]
+    cols = _columns_used(overall)
+    rows = [
+        [m, str(o["n"]), *(_fmt(k, o.get(k)) for k, _ in cols), str(o["errors"])]
+        for m, o in zip(modes, overall, strict=True)
+    ]
+    return _table(["mode", "n", *(label for _, label in cols), "errors"], rows)
+
+
+def _gap_section(aggs: Mapping[str, Any], modes: Sequence[str]) -> list[str]:
+    """Dev minus test per headline metric: a large positive gap means fitting to the dev questions."""
+    keys = [k for k in (*HEADLINE, "abstain_recall", "false_abstain")]
+    rows = []
+    for m in modes:
+        dev, test = aggs[m]["splits"]["dev"]["overall"], aggs[m]["splits"]["test"]["overall"]
+        cells = []
+        for k in keys:
+            a, b = dev.get(k), test.get(k)
+            cells.append("–" if a is None or b is None else f"{a - b:+.3f}")
+        rows.append([m, *cells])
+    return ["## Dev − test gap", "", *_table(["mode", *(dict(COLUMNS)[k] for k in keys)], rows)]
+
+
+def _tag_section(aggs: Mapping[str, Any], modes: Sequence[str]) -> list[str]:
+    tags = sorted({t for m in modes for t in aggs[m]["splits"]["test"].get("by_tag", {})})
+    if not tags:
+        return []
+    lines = ["## Test split by tag", ""]
+    for tag in tags:
+        per_mode = [aggs[m]["splits"]["test"]["by_tag"].get(tag) for m in modes]
+        cols = _columns_used([a for a in per_mode if a])
+        rows = [
+            [m, str(a["n"]), *(_fmt(k, a.get(k)) for k, _ in cols)]
+            for m, a in zip(modes, per_mode, strict=True)
+            if a
+        ]
+        lines += [f"### {tag}", "", *_table(["mode", "n", *(label for _, label in cols)], rows)]
+    return lines
+
+
 def render_markdown(report: Mapping[str, Any], violations: Sequence[str] | None = None) -> str:
     meta, aggs = report["meta"], report["aggregates"]
     modes = meta["modes"]
@@ -190,18 +254,14 @@ def render_markdown(report: Mapping[str, Any], violations: Sequence[str] | None 
         "## Overall",
         "",
     ]
-    overall = [aggs[m]["overall"] for m in modes]
-    cols = _columns_used(overall)
-    rows = [
-        [
-            m,
-            str(aggs[m]["overall"]["n"]),
-            *(_fmt(k, aggs[m]["overall"].get(k)) for k, _ in cols),
-            str(aggs[m]["overall"]["errors"]),
-        ]
-        for m in modes
-    ]
-    lines += _table(["mode", "n", *(label for _, label in cols), "errors"], rows)
+    lines += _overall_table(aggs, modes, lambda a: a)
+    if all("splits" in aggs[m] for m in modes):
+        n_split = meta.get("n_by_split", {})
+        for split, title in (("test", "Test split (held out: never tuned on)"), ("dev", "Dev split")):
+            lines += [f"## {title}, {n_split.get(split, '?')} questions", ""]
+            lines += _overall_table(aggs, modes, lambda a, s=split: a["splits"][s])  # type: ignore[misc]
+        lines += _gap_section(aggs, modes)
+        lines += _tag_section(aggs, modes)
 
     if violations is not None:
         lines += ["## Floors (eval/floors.toml)", ""]

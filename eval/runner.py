@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import metrics
 from .baselines import BASELINES
+from .split import SPLITS, TAGS, split_of
 
 if TYPE_CHECKING:
     from indexer.settings import Settings
@@ -45,6 +46,11 @@ class GoldItem:
     section: str = ""
     answer_facts: tuple[str, ...] = ()
     reference_answer: str = ""
+    tags: tuple[str, ...] = ()
+
+    @property
+    def split(self) -> str:
+        return split_of(self.id)
 
 
 def _item(raw: Any, where: str) -> GoldItem:
@@ -55,10 +61,13 @@ def _item(raw: Any, where: str) -> GoldItem:
         raise GoldError(f"{where}: missing {', '.join(missing)}")
     if raw["type"] not in TYPES:
         raise GoldError(f"{where}: type {raw['type']!r} is not one of {', '.join(TYPES)}")
-    for key in ("evidence", "answer_facts"):
+    for key in ("evidence", "answer_facts", "tags"):
         value = raw.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise GoldError(f"{where}: {key} must be a list of strings")
+    unknown = sorted(set(raw.get("tags") or ()) - TAGS)
+    if unknown:
+        raise GoldError(f"{where}: unknown tag(s) {', '.join(unknown)}; known: {', '.join(sorted(TAGS))}")
     return GoldItem(
         id=str(raw["id"]),
         type=str(raw["type"]),
@@ -68,6 +77,7 @@ def _item(raw: Any, where: str) -> GoldItem:
         section=str(raw.get("section") or ""),
         answer_facts=tuple(raw.get("answer_facts") or ()),
         reference_answer=str(raw.get("reference_answer") or ""),
+        tags=tuple(raw.get("tags") or ()),
     )
 
 
@@ -102,6 +112,15 @@ def load_gold(path: Path) -> list[GoldItem]:
     if not items:
         raise GoldError(f"{path} holds no gold items")
     return items
+
+
+def select_split(items: Sequence[GoldItem], split: str) -> list[GoldItem]:
+    """Only the items of one split (``dev`` or ``test``), or all of them for ``all``."""
+    if split == "all":
+        return list(items)
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; known: all, {', '.join(SPLITS)}")
+    return [item for item in items if item.split == split]
 
 
 def take(items: Sequence[GoldItem], limit: int | None) -> list[GoldItem]:
@@ -141,7 +160,7 @@ def _snippet(p: dict[str, Any], rank: int) -> dict[str, Any]:
 
 def _score_one(mode: str, item: GoldItem, call: Callable[[], Any]) -> dict[str, Any]:
     gold = asdict(item)
-    row: dict[str, Any] = {"type": item.type}
+    row: dict[str, Any] = {"type": item.type, "tags": list(item.tags), "split": item.split}
     started = time.perf_counter()
     try:
         out = call()
@@ -257,9 +276,10 @@ def assemble(
     aggregates = {}
     for mode in modes:
         mode_rows = list(rows[mode].values())
-        aggregates[mode] = {
-            "overall": metrics.aggregate(mode_rows),
-            "by_type": metrics.aggregate_by_type(mode_rows),
+        aggregates[mode] = metrics.aggregate_views(mode_rows)
+        aggregates[mode]["splits"] = {
+            split: metrics.aggregate_views([r for r in mode_rows if r.get("split") == split])
+            for split in SPLITS
         }
     questions = [{**asdict(item), "results": {m: rows[m][item.id] for m in modes}} for item in items]
     meta = {
@@ -267,6 +287,7 @@ def assemble(
         "target": target,
         "modes": list(modes),
         "n_questions": len(items),
+        "n_by_split": {split: sum(1 for i in items if i.split == split) for split in SPLITS},
         "search_top_k": SEARCH_TOP_K,
         "ask_top_k": ASK_TOP_K,
         "embedding_model": settings.embedding_model if settings is not None else "",

@@ -23,6 +23,8 @@ from typing import Any
 from indexer.errors import CorpusError
 from indexer.manifest import read_manifest
 
+from .split import TAGS
+
 KEY_TYPES: dict[str, type] = {
     "id": str,
     "type": str,
@@ -33,6 +35,8 @@ KEY_TYPES: dict[str, type] = {
     "answer_facts": list,
     "reference_answer": str,
 }
+# Optional keys: tags mark the wording of a question across types (see eval/split.py).
+OPTIONAL_KEY_TYPES: dict[str, type] = {"tags": list}
 MIN_COUNTS: dict[str, int] = {
     "indicator": 15,
     "county": 20,
@@ -85,7 +89,7 @@ def check_shape(where: str, item: Item) -> list[str]:
     """Keys exactly as specified, each of the right type; lists hold non-blank strings."""
     problems: list[str] = []
     missing = [k for k in KEY_TYPES if k not in item]
-    extra = sorted(set(item) - set(KEY_TYPES))
+    extra = sorted(set(item) - set(KEY_TYPES) - set(OPTIONAL_KEY_TYPES))
     if missing:
         problems.append(f"{where}: missing keys {missing}")
     if extra:
@@ -93,6 +97,9 @@ def check_shape(where: str, item: Item) -> list[str]:
     for key, expected in KEY_TYPES.items():
         if key in item and not isinstance(item[key], expected):
             problems.append(f"{where}: {key!r} must be {expected.__name__}, got {type(item[key]).__name__}")
+    tags = item.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t in TAGS for t in tags):
+        problems.append(f"{where}: 'tags' must be a list drawn from {sorted(TAGS)}, got {tags!r}")
     for key in ("evidence", "answer_facts"):
         values = item.get(key)
         if isinstance(values, list):

@@ -27,3 +27,7 @@ class InvalidRequest(PlanqaError):
 
 class NotFound(InvalidRequest):
     """A named resource (passage, document, county, sector) is not known."""
+
+
+class BuildError(IndexError_):
+    """An index build could not finish (no space left, ...); the live index is unchanged."""

@@ -1,28 +1,34 @@
-"""Ranked passage search: BM25, dense, or both fused by reciprocal rank."""
+"""Ranked passage search: BM25, dense, or every channel fused by weighted reciprocal rank."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from .abbrev import expansions
+from .decompose import decompose
 from .errors import InvalidRequest
+from .fusion import Fusion, fuse, load_fusion, rrf
 from .records import Hit, Passage
 from .store import LoadedIndex
 
 if TYPE_CHECKING:
     from .embed import Embedder
 
+__all__ = ["MODES", "Ranking", "Searcher", "rrf"]
+
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[str, ...] = ("hybrid", "bm25", "dense")
-RRF_K = 20
-# Fusion weights: the question's own keywords and its embedding count alike; the ranking with
-# everyday-wording expansions counts less, being a guess at what was meant.
-W_BM25 = 1.0
-W_DENSE = 1.0
-W_EXPANDED = 0.6
+# Query vectors of the last few texts: one ask ranks the same question several times (whole
+# corpus, then the laws of a sector), and the model call is the costly part of a search. Kept
+# this small on purpose: it serves one ask, not repeated questions (nor latency benchmarks).
+_QUERY_CACHE = 8
+_VECTOR_CHANNELS = frozenset({"dense", "sentence", "dense_ask", "sentence_ask"})
 
 
 @dataclass(frozen=True)
@@ -33,22 +39,25 @@ class Ranking:
     scores: np.ndarray
 
 
-def rrf(rankings: Sequence[np.ndarray], n: int, weights: Sequence[float] | None = None) -> np.ndarray:
-    """Reciprocal-rank fusion of ranked position lists into one score per passage."""
-    fused = np.zeros(n, dtype=np.float64)
-    for r, ranking in enumerate(rankings):
-        w = weights[r] if weights else 1.0
-        fused[ranking] += w / (RRF_K + np.arange(1, len(ranking) + 1))
-    return fused
+def _ordered(scores: np.ndarray, mask: np.ndarray | None, depth: int, floor: float) -> Ranking:
+    """Positions by descending score, keeping scores above ``floor`` inside ``mask``."""
+    if mask is not None:
+        scores = np.where(mask, scores, floor)
+    order = np.argsort(-scores, kind="stable")
+    order = order[scores[order] > floor][:depth]
+    return Ranking(order, scores[order])
 
 
 class Searcher:
-    def __init__(self, index: LoadedIndex, embedder: Embedder) -> None:
+    def __init__(self, index: LoadedIndex, embedder: Embedder, fusion: Fusion | None = None) -> None:
         self.index = index
         self.embedder = embedder
+        self.fusion = fusion or load_fusion()
         self.passages: list[Passage] = index.corpus.passages
         self.doc_titles = {d.meta.id: d.meta.title for d in index.corpus.documents}
         self._doc_of = np.array([p.doc_id for p in self.passages])
+        self._qvecs: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._qlock = threading.Lock()
 
     def check_doc_ids(self, doc_ids: Sequence[str] | None) -> None:
         if not doc_ids:
@@ -63,16 +72,33 @@ class Searcher:
         self.check_doc_ids(doc_ids)
         return np.isin(self._doc_of, list(doc_ids))
 
-    def bm25_ranking(self, query: str, mask: np.ndarray | None, depth: int) -> Ranking:
-        scores = self.index.sparse.scores(query)
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        order = np.argsort(-scores, kind="stable")
-        order = order[scores[order] > 0][:depth]
-        return Ranking(order, scores[order])
+    def query_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Query embeddings; the ones not seen recently are computed in one model call.
 
-    def dense_ranking(self, query: str, mask: np.ndarray | None, depth: int) -> Ranking:
-        qvec = self.embedder.embed([query], kind="query")[0]
+        The model serialises its calls anyway, so holding the lock across the call costs nothing."""
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        with self._qlock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._qvecs))
+            if missing:
+                for t, v in zip(missing, self.embedder.embed(missing, kind="query"), strict=True):
+                    self._qvecs[t] = v
+            for t in texts:
+                self._qvecs.move_to_end(t)
+            out = np.stack([self._qvecs[t] for t in texts])
+            while len(self._qvecs) > _QUERY_CACHE:
+                self._qvecs.popitem(last=False)
+        return out
+
+    def bm25_ranking(self, query: str, mask: np.ndarray | None, depth: int) -> Ranking:
+        return _ordered(self.index.sparse.scores(query), mask, depth, 0.0)
+
+    def char_ranking(self, query: str, mask: np.ndarray | None, depth: int) -> Ranking:
+        if self.index.channels is None:
+            return Ranking(np.zeros(0, np.int64), np.zeros(0, np.float32))
+        return _ordered(self.index.channels.char.scores(query), mask, depth, 0.0)
+
+    def _dense_vec_ranking(self, qvec: np.ndarray, mask: np.ndarray | None, depth: int) -> Ranking:
         # Filtering happens after the search, so ask FAISS for enough to survive it.
         want = depth if mask is None else self.index.dense.size
         scores, ids = self.index.dense.search(qvec, want)
@@ -80,6 +106,51 @@ class Searcher:
             keep = mask[ids]
             scores, ids = scores[keep], ids[keep]
         return Ranking(ids[:depth], scores[:depth])
+
+    def _sentence_vec_ranking(self, qvec: np.ndarray, mask: np.ndarray | None, depth: int) -> Ranking:
+        if self.index.channels is None:
+            return Ranking(np.zeros(0, np.int64), np.zeros(0, np.float32))
+        return _ordered(self.index.channels.sentences.passage_scores(qvec), mask, depth, -1.0)
+
+    def dense_ranking(self, query: str, mask: np.ndarray | None, depth: int) -> Ranking:
+        return self._dense_vec_ranking(self.query_vectors([query])[0], mask, depth)
+
+    def channel_rankings(
+        self,
+        query: str,
+        mask: np.ndarray | None,
+        depth: int,
+        expansion: str = "",
+        channels: Sequence[str] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Ranked positions per hybrid channel (all of ``channels``, by default the weighted ones).
+
+        The question and its asking clause are embedded in one model call."""
+        wanted = set(self.fusion.active if channels is None else channels)
+        ask = decompose(query).ask
+        texts = [query, ask] if ask and wanted & {"dense_ask", "sentence_ask"} else [query]
+        vecs = self.query_vectors(texts) if wanted & _VECTOR_CHANNELS else None
+        out: dict[str, np.ndarray] = {}
+        if "bm25" in wanted:
+            out["bm25"] = self.bm25_ranking(query, mask, depth).order
+        if "expanded" in wanted and expansion:
+            out["expanded"] = self.bm25_ranking(f"{query} {expansion}", mask, depth).order
+        if "abbrev" in wanted and self.index.channels is not None:
+            extra = expansions(query, self.index.channels.abbreviations)
+            if extra:
+                out["abbrev"] = self.bm25_ranking(f"{query} {' '.join(extra)}", mask, depth).order
+        if "char" in wanted:
+            out["char"] = self.char_ranking(query, mask, depth).order
+        if vecs is not None:
+            if "dense" in wanted:
+                out["dense"] = self._dense_vec_ranking(vecs[0], mask, depth).order
+            if "sentence" in wanted:
+                out["sentence"] = self._sentence_vec_ranking(vecs[0], mask, depth).order
+            if len(vecs) > 1 and "dense_ask" in wanted:
+                out["dense_ask"] = self._dense_vec_ranking(vecs[1], mask, depth).order
+            if len(vecs) > 1 and "sentence_ask" in wanted:
+                out["sentence_ask"] = self._sentence_vec_ranking(vecs[1], mask, depth).order
+        return out
 
     def rank(
         self,
@@ -99,12 +170,7 @@ class Searcher:
             return self.bm25_ranking(query, mask, depth)
         if mode == "dense":
             return self.dense_ranking(query, mask, depth)
-        rankings = [self.bm25_ranking(query, mask, depth).order, self.dense_ranking(query, mask, depth).order]
-        weights = [W_BM25, W_DENSE]
-        if expansion:
-            rankings.append(self.bm25_ranking(f"{query} {expansion}", mask, depth).order)
-            weights.append(W_EXPANDED)
-        fused = rrf(rankings, len(self.passages), weights)
+        fused = fuse(self.channel_rankings(query, mask, depth, expansion), len(self.passages), self.fusion)
         order = np.argsort(-fused, kind="stable")
         order = order[fused[order] > 0][:depth]
         return Ranking(order, fused[order].astype(np.float32))

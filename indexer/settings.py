@@ -34,8 +34,38 @@ class Settings(BaseSettings):
     log_questions: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
+    # Seconds between checks of the index pointer (index/CURRENT) for a new generation, in
+    # every worker process; 0 turns the check off (POST /api/admin/reload still works).
+    reload_interval: float = 2.0
+    # Build the index in the background at start-up when it is missing or stale (serve --build).
+    build_on_start: bool = False
     # The everyday-wording table (冒黑烟的大货车 → 柴油货车); off only to measure what it adds.
     everyday_terms: bool = True
+    # Hybrid channels to switch off (comma-separated names from indexer/data/fusion.toml), only to
+    # measure what each adds.
+    fusion_off: str = ""
+
+    # The HTTP edge (service/middleware.py, service/limits.py, service/protocol.py).
+    # Bodies above these sizes get 413 before anything reads or parses them; uploads under
+    # /api/documents have their own, larger limit.
+    max_body_bytes: int = 1 << 20
+    max_upload_bytes: int = 50 << 20
+    # Seconds a client may take to send a request's headers, then its whole body.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 20.0
+    # Seconds an idle keep-alive connection stays open between requests.
+    keep_alive_s: int = 5
+    # Rate limits in the `limits` notation ("120/minute", "10/second;300/hour"); empty is off.
+    rate_limit_ip: str = ""
+    rate_limit_key: str = ""
+    # Ask and search: at most this many run at once, this many wait, each wait at most this long
+    # (short waits: past a couple of seconds a client is better told to retry than kept waiting).
+    max_inflight: int = 4
+    max_queued: int = 16
+    queue_timeout_s: float = 2.0
+    log_level: str = "INFO"
+    # Prometheus /metrics (counts and timings only, no question text).
+    metrics: bool = True
 
     @property
     def resolved_index_dir(self) -> Path:
@@ -48,6 +78,10 @@ class Settings(BaseSettings):
     @property
     def api_key_list(self) -> list[str]:
         return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+    @property
+    def fusion_off_list(self) -> list[str]:
+        return [c.strip() for c in self.fusion_off.split(",") if c.strip()]
 
     @property
     def admin_key_list(self) -> list[str]:

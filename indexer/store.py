@@ -1,32 +1,33 @@
-"""The index on disk: built atomically, cached embeddings reused, verified on load."""
+"""The index on disk: generations built beside the live one, cached embeddings, verified on load."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import __version__
+from . import __version__, generations
+from .cache import EmbeddingCache, cache_path, embed_with_cache
+from .channels import Channels, build_channels, load_channels
 from .corpus import Corpus, index_text, load_corpus
 from .dense import DenseIndex
 from .errors import IndexError_
+from .generations import FIX, MANIFEST
+from .records import Passage
 from .sparse import SparseIndex
 
 if TYPE_CHECKING:
     from .embed import Embedder
     from .settings import Settings
 
-MANIFEST = "manifest.json"
-FORMAT = 1
+__all__ = ["MANIFEST", "EmbeddingCache", "LoadedIndex", "build_index", "embed_with_cache", "load_index"]
+
+FORMAT = 2
 Progress = Callable[[int, int], None]
 
 
@@ -36,63 +37,34 @@ class LoadedIndex:
     sparse: SparseIndex
     dense: DenseIndex
     manifest: dict[str, object]
+    channels: Channels | None = None
 
 
-def _key(model_id: str, text: str) -> str:
-    return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()[:32]
+@dataclass(frozen=True)
+class BuildInput:
+    """What every artefact writer gets: the corpus, its passages, their index texts and vectors."""
+
+    corpus: Corpus
+    passages: list[Passage]
+    texts: list[str]
+    vectors: np.ndarray
 
 
-class EmbeddingCache:
-    """Passage vectors keyed by (model, text), so rebuilding an unchanged corpus costs seconds."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.vectors: dict[str, np.ndarray] = {}
-        if path.is_file():
-            try:
-                with np.load(path) as data:
-                    self.vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
-            except (OSError, ValueError, KeyError):
-                self.vectors = {}  # a damaged cache is only a lost speed-up
-
-    def save(self) -> None:
-        if not self.vectors:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        keys = np.array(list(self.vectors))
-        vecs = np.stack(list(self.vectors.values())).astype(np.float32)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz.tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, keys=keys, vectors=vecs)
-        os.replace(tmp, self.path)
+def _write_dense(directory: Path, data: BuildInput) -> None:
+    DenseIndex.build(data.vectors).save(directory / "dense.faiss")
 
 
-def embed_with_cache(
-    embedder: Embedder,
-    texts: Sequence[str],
-    cache: EmbeddingCache,
-    batch_size: int = 16,
-    progress: Progress | None = None,
-) -> tuple[np.ndarray, int]:
-    """Vectors for ``texts``; returns them and how many had to be computed."""
-    keys = [_key(embedder.model_id, t) for t in texts]
-    missing = sorted({k: i for i, k in enumerate(keys) if k not in cache.vectors}.values())
-    done = 0
-    for start in range(0, len(missing), batch_size):
-        batch = missing[start : start + batch_size]
-        vecs = embedder.embed([texts[i] for i in batch], kind="passage")
-        for i, v in zip(batch, vecs, strict=True):
-            cache.vectors[keys[i]] = np.asarray(v, dtype=np.float32)
-        done += len(batch)
-        if progress:
-            progress(done, len(missing))
-    if not texts:
-        return np.zeros((0, embedder.dim), dtype=np.float32), 0
-    return np.stack([cache.vectors[k] for k in keys]), len(missing)
+def _write_sparse(directory: Path, data: BuildInput) -> None:
+    SparseIndex.build(data.texts).save(directory / "bm25")
 
 
-def _slug(model_id: str) -> str:
-    return hashlib.sha256(model_id.encode()).hexdigest()[:12]
+def _write_passage_ids(directory: Path, data: BuildInput) -> None:
+    (directory / "passage_ids.json").write_text(json.dumps([p.id for p in data.passages]), encoding="utf-8")
+
+
+# Each writer puts its files into the generation directory being built; every file there is
+# checksummed into the manifest, so a new artefact needs only a writer here (and a reader).
+ARTEFACTS: list[Callable[[Path, BuildInput], None]] = [_write_dense, _write_sparse, _write_passage_ids]
 
 
 def build_index(
@@ -100,84 +72,121 @@ def build_index(
     embedder: Embedder,
     corpus: Corpus | None = None,
     progress: Progress | None = None,
+    on_wait: Callable[[int], None] | None = None,
+    only_if_stale: bool = False,
 ) -> dict[str, object]:
-    """Builds the whole index into a temporary directory, then renames it into place."""
-    t0 = time.perf_counter()
-    corpus = corpus or load_corpus(settings.corpus_dir)
-    passages = corpus.passages
-    texts = [index_text(p) for p in passages]
-    cache = EmbeddingCache(settings.data_dir / "cache" / f"embeddings-{_slug(embedder.model_id)}.npz")
-    vectors, computed = embed_with_cache(embedder, texts, cache, settings.embed_batch_size, progress)
-    cache.save()
+    """Builds a new generation beside the live one and switches to it; returns its manifest.
 
-    target = settings.resolved_index_dir
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        DenseIndex.build(vectors).save(tmp / "dense.faiss")
-        SparseIndex.build(texts).save(tmp / "bm25")
-        (tmp / "passage_ids.json").write_text(json.dumps([p.id for p in passages]), encoding="utf-8")
-        manifest: dict[str, object] = {
-            "format": FORMAT,
-            "planqa_version": __version__,
-            "corpus_fingerprint": corpus.fingerprint,
-            "model_id": embedder.model_id,
-            "dimension": int(vectors.shape[1]) if len(vectors) else embedder.dim,
-            "passages": len(passages),
-            "documents": len(corpus.documents),
-            "embeddings_computed": computed,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "build_seconds": round(time.perf_counter() - t0, 2),
-        }
-        # The manifest is written last: a directory without one is never a usable index.
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        old = target.with_name(f".{target.name}-old-{os.getpid()}")
-        if target.exists():
-            os.replace(target, old)
-        os.replace(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return manifest
+    Builds of one index directory are serialised by a file lock (``on_wait`` is told the pid
+    of a build being waited for). The live generation is never touched; a failed or killed
+    build leaves nothing but a staging directory, removed by the next build. With
+    ``only_if_stale`` a live generation that is fresh and intact is kept (``"reused": True``);
+    that check runs under the lock, so processes starting together build once.
+    """
+    root = settings.resolved_index_dir
+    with generations.build_lock(root, on_wait):
+        started = time.time()
+        corpus = corpus or load_corpus(settings.corpus_dir)
+        if only_if_stale:
+            try:
+                return {**check_live(settings, embedder.model_id, corpus)[1], "reused": True}
+            except IndexError_:
+                pass
+        passages = corpus.passages
+        texts = [index_text(p) for p in passages]
+        try:
+            with EmbeddingCache(cache_path(settings.data_dir, embedder.model_id)) as cache:
+                vectors, computed = embed_with_cache(
+                    embedder, texts, cache, settings.embed_batch_size, progress
+                )
+                channels = build_channels(
+                    [p.text for p in passages],
+                    texts,
+                    [d.text for d in corpus.documents],
+                    lambda ts: embed_with_cache(embedder, ts, cache, settings.embed_batch_size, progress),
+                )
+        except Exception as exc:
+            if generations._no_space(exc, settings.data_dir):
+                raise generations.no_space_error(settings.data_dir) from exc
+            raise
+        with generations.staging(root) as (generation, tmp):
+            data = BuildInput(corpus, passages, texts, vectors)
+            for write in ARTEFACTS:
+                write(tmp, data)
+            channels.save(tmp)
+            manifest: dict[str, object] = {
+                "format": FORMAT,
+                "planqa_version": __version__,
+                "corpus_fingerprint": corpus.fingerprint,
+                "model_id": embedder.model_id,
+                "dimension": int(vectors.shape[1]) if len(vectors) else embedder.dim,
+                "passages": len(passages),
+                "documents": len(corpus.documents),
+                "embeddings_computed": computed,
+                **dict(channels.figures),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "build_seconds": round(time.time() - started, 2),
+                "build_window": [started, time.time()],
+            }
+            return generations.publish(root, generation, tmp, manifest)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def read_manifest(index_dir: Path) -> dict[str, object]:
-    path = index_dir / MANIFEST
+def read_manifest(directory: Path) -> dict[str, object]:
+    """The manifest of one generation directory."""
+    path = directory / MANIFEST
     if not path.is_file():
-        raise IndexError_(f"no index at {index_dir}: run `planqa index` to build it")
+        raise IndexError_(f"index {directory} has no {MANIFEST}: the index is damaged; {FIX}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise IndexError_(f"index manifest {path} is unreadable ({exc}): run `planqa index`") from exc
+        raise IndexError_(f"index manifest {path} is unreadable ({exc}): {FIX}") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise IndexError_(f"index at {index_dir} has an unknown format: run `planqa index`")
+        raise IndexError_(f"index manifest {path} has an unknown format: {FIX}")
     return data
 
 
 def check_fresh(manifest: dict[str, object], corpus: Corpus, model_id: str, index_dir: Path) -> None:
     if manifest.get("corpus_fingerprint") != corpus.fingerprint:
         raise IndexError_(
-            f"index at {index_dir} was built from another version of the corpus: run `planqa index`"
+            f"index {index_dir} was built from another version of the corpus "
+            f"(a document or the corpus manifest changed since): {FIX}"
         )
     if manifest.get("model_id") != model_id:
         raise IndexError_(
-            f"index at {index_dir} was built with model {manifest.get('model_id')!r}, "
-            f"but {model_id!r} is configured: run `planqa index`"
+            f"index {index_dir} was built with model {manifest.get('model_id')!r}, "
+            f"but {model_id!r} is configured: {FIX}"
         )
 
 
-def load_index(settings: Settings, model_id: str, corpus: Corpus | None = None) -> LoadedIndex:
-    index_dir = settings.resolved_index_dir
-    manifest = read_manifest(index_dir)
+def check_live(
+    settings: Settings, model_id: str, corpus: Corpus, generation: str | None = None
+) -> tuple[Path, dict[str, object]]:
+    """The live (or the named) generation and its manifest, once it is fresh and intact."""
+    root = settings.resolved_index_dir
+    directory = generations.generation_dir(root, generation) if generation else generations.live_dir(root)
+    if not directory.is_dir():
+        raise IndexError_(f"index generation {directory} does not exist: {FIX}")
+    manifest = read_manifest(directory)
+    check_fresh(manifest, corpus, model_id, directory)
+    generations.verify(directory, manifest)
+    return directory, manifest
+
+
+def load_index(
+    settings: Settings, model_id: str, corpus: Corpus | None = None, generation: str | None = None
+) -> LoadedIndex:
+    """Loads the live generation (or ``generation``), refusing a stale or damaged one."""
     corpus = corpus or load_corpus(settings.corpus_dir)
-    check_fresh(manifest, corpus, model_id, index_dir)
-    try:
-        ids = json.loads((index_dir / "passage_ids.json").read_text(encoding="utf-8"))
-        dense = DenseIndex.load(index_dir / "dense.faiss")
-        sparse = SparseIndex.load(index_dir / "bm25")
-    except Exception as exc:  # any unreadable part means the same fix
-        raise IndexError_(f"index at {index_dir} is damaged ({exc}): run `planqa index`") from exc
+    with generations.reading(settings.resolved_index_dir):
+        directory, manifest = check_live(settings, model_id, corpus, generation)
+        try:
+            ids = json.loads((directory / "passage_ids.json").read_text(encoding="utf-8"))
+            dense = DenseIndex.load(directory / "dense.faiss")
+            sparse = SparseIndex.load(directory / "bm25")
+            channels = load_channels(directory, len(ids))
+        except Exception as exc:  # any unreadable part means the same fix
+            raise IndexError_(f"index {directory} is damaged ({exc}): {FIX}") from exc
     if ids != [p.id for p in corpus.passages] or dense.size != len(ids):
-        raise IndexError_(f"index at {index_dir} does not match the corpus passages: run `planqa index`")
-    return LoadedIndex(corpus, sparse, dense, manifest)
+        raise IndexError_(f"index {directory} does not match the corpus passages: {FIX}")
+    return LoadedIndex(corpus, sparse, dense, manifest, channels)

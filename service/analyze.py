@@ -6,8 +6,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from indexer.tokenize import normalise, tokens
+from indexer.tokenize import normalise, segment, tokens
 
+from .intents import ValueKind, load_intents
+from .parts import Part, split_parts
+from .places import find_places
 from .vocab import (
     County,
     Sector,
@@ -20,9 +23,8 @@ from .vocab import (
 )
 
 _YEAR = re.compile(r"(20\d\d|19\d\d)\s*年?")
-_NUMBER_WORDS = ("多少", "几", "比例", "比率", "数值", "目标值", "百分之")
-_DEADLINE_WORDS = ("什么时候", "何时", "哪年", "哪一年", "期限", "截止", "之前", "年底", "多久", "时间")
-_TARGET_WORDS = ("目标", "指标", "任务", "要求", "要完成", "要做", "考核", "约束性", "预期性")
+# Names like PM10, 5G, LED: with a digit or in capitals, they name one specific thing.
+_TECHNICAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9.]*[A-Za-z0-9]")
 # Words that carry the question's form, not its subject: they must not decide relevance.
 _FORM_WORDS = frozenset(
     [
@@ -96,21 +98,53 @@ class Query:
     wants_number: bool
     wants_deadline: bool
     wants_targets: bool
+    # Every wording cue later stages need, read here once (service/data/intents.toml).
+    asks_table: bool = False  # 基数, 属性 …: the indicator table rather than prose
+    asks_zone: bool = False  # which functional zone a place belongs to
+    asks_plan: bool = False  # what the plan says, not the statute book
+    asks_penalty: bool = False
+    asks_scope: bool = False  # where a law applies, why it was made
+    asks_amount: bool = False  # a bare 多少: the leading sentence must give a number
+    period: str = ""  # "current" (十四五, still to do), "past" (十三五, achieved) or ""
+    asked_value: ValueKind | None = None  # 金额, 时间 …: what the answer's source must contain
+    technical: tuple[str, ...] = ()  # PM10, 5G: specific names the documents may not use
+    places: tuple[str, ...] = ()  # places outside the plan's city (石家庄, 河北 …)
+    plan_text: str = ""  # the question without the plan's own name, for searching inside the plan
+    parts: tuple[Part, ...] = ()  # sub-questions of a multi-part question, each answered on its own
 
 
 def short_title(title: str) -> str:
     return title.removeprefix("中华人民共和国")
 
 
+_QUOTED_TITLE = re.compile(r"《([^》]{1,40})》")
+_ASKING_CLAUSE = re.compile(r"[^，,；;。？?！!]*[？?]")
+
+
 def mentioned_docs(question: str, titles: Mapping[str, str]) -> tuple[str, ...]:
-    """Documents named in the question by their title (with or without 中华人民共和国)."""
+    """Documents named in the question by their title (with or without 中华人民共和国).
+
+    A short title (水法) counts only in title marks (《水法》): bare, two characters occur in
+    ordinary words.
+    """
     q = normalise(question)
+    quoted = {normalise(m.group(1)) for m in _QUOTED_TITLE.finditer(question)}
     found = []
     for doc_id, title in titles.items():
         short = normalise(short_title(title))
-        if len(short) >= 4 and short in q:
+        if (len(short) >= 4 and short in q) or short in quoted or normalise(title) in quoted:
             found.append(doc_id)
     return tuple(found)
+
+
+def asking_text(question: str) -> str:
+    """The clauses that ask (those ending in a question mark, else the last clause): what kind
+    of value is wanted is read here, not in the scene ("我们几个人想去…")."""
+    asked = [m.group(0) for m in _ASKING_CLAUSE.finditer(question)]
+    if asked:
+        return "".join(asked)
+    clauses = [c for c in re.split(r"[，,；;。！!]", question) if c.strip()]
+    return clauses[-1] if clauses else question
 
 
 def term_groups(
@@ -140,8 +174,19 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
     sector = resolve_sector(question)
     expansions = tuple(expand_query(question, vocab))
     years = tuple(dict.fromkeys(m.group(1) for m in _YEAR.finditer(question)))
-    terms = tuple(t for t in dict.fromkeys(tokens(question)) if t not in _FORM_WORDS and not t.isdigit())
+    words = tokens(question)
+    terms = tuple(t for t in dict.fromkeys(words) if t not in _FORM_WORDS and not t.isdigit())
     groups = term_groups(terms, sector, county, vocab)
+    cues = load_intents()
+    ask = asking_text(question)
+    current, past = cues.has("current_period", question), cues.has("past_period", question)
+    # A name needs a letter: bare numbers (2025, 35) are years and values, not subjects.
+    technical = tuple(
+        n
+        for n in _TECHNICAL.findall(question)
+        if any(c.isalpha() for c in n) and (any(c.isdigit() for c in n) or n.isupper())
+    )
+    plan_text = cues.cues["plan_name"].pattern.sub(" ", question).strip()
     return Query(
         question=question,
         groups=groups,
@@ -152,7 +197,20 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         sector=sector,
         years=years,
         doc_ids=mentioned_docs(question, titles),
-        wants_number=any(w in question for w in _NUMBER_WORDS),
-        wants_deadline=any(w in question for w in _DEADLINE_WORDS),
-        wants_targets=any(w in question for w in _TARGET_WORDS),
+        wants_number=cues.has("number", ask),
+        wants_deadline=cues.has("deadline", ask),
+        wants_targets=cues.has("targets", question),
+        asks_table=cues.has("targets", question) or cues.has("table", question),
+        asks_zone=cues.has("zone", question),
+        asks_plan=cues.has("plan", question),
+        asks_penalty=cues.has("penalty", question),
+        asks_scope=cues.has("scope", question),
+        asks_amount=cues.has("amount", ask),
+        period="current" if current and not past else "past" if past else "",
+        asked_value=cues.asked_value(ask),
+        technical=technical,
+        # Plain segmentation: search mode would also yield 大理 out of 大理石.
+        places=find_places(question, frozenset(segment(question))),
+        plan_text=plan_text or question,
+        parts=split_parts(question, cues.cues["ask"].pattern) if cues.has("multipart", question) else (),
     )

@@ -15,12 +15,8 @@ from .targets import Target
 
 ANSWER_CHARS = 360  # an answer an official reads at a glance
 _DIGIT = re.compile(r"\d")
-_PENALTY = re.compile(r"罚|处分|法律责任|违法|违反|后果|追究|吊销|责令")
-_CURRENT_PERIOD = re.compile(r"十四五|到20[23]\d|20[23]\d年前|今后|以后|将来|要新增|要达到")
-_PAST_PERIOD = re.compile(r"十三五|20[01]\d年|已经|取得|完成了")
 _PAST_SECTION = "取得历史性成就"
 _SCOPE_CLAUSE = re.compile(r"适用本(?:法|条例)|制定本(?:法|条例)")
-_ASKS_SCOPE = re.compile(r"适用|范围|目的|宗旨|为什么制定")
 _WS = re.compile(r"\s+")
 
 
@@ -77,8 +73,8 @@ def coverage(text: str, terms: Sequence[str] | Sequence[Sequence[str]], idf: Map
 def score_sentences(query: Query, hits: Sequence[Hit], idf: Mapping[str, float]) -> list[Scored]:
     """Every sentence of the given passages, scored by weighted term overlap and passage rank."""
     groups = list(query.groups)
-    asks_penalty = bool(_PENALTY.search(query.question))
-    asks_current = bool(_CURRENT_PERIOD.search(query.question)) and not _PAST_PERIOD.search(query.question)
+    asks_penalty = query.asks_penalty
+    asks_current = query.period == "current"
     out: list[Scored] = []
     for hit in hits:
         if hit.passage.kind == "table_row":
@@ -94,7 +90,7 @@ def score_sentences(query: Query, hits: Sequence[Hit], idf: Mapping[str, float])
             if len(sent.strip()) < 4:
                 continue
             score = coverage(sent + context, groups, idf) + 0.6 * coverage(sent, groups, idf) - penalty_malus
-            if _SCOPE_CLAUSE.search(sent) and not _ASKS_SCOPE.search(query.question):
+            if _SCOPE_CLAUSE.search(sent) and not query.asks_scope:
                 score -= 0.5  # "…适用本法": says where a law applies, not what it requires
             if len(sent) < 16 and hit.passage.topic == sent:
                 score -= 0.5  # a bare topic line ("加大秸秆禁烧管控。") says nothing by itself
@@ -127,24 +123,6 @@ def pick_sentences(scored: Sequence[Scored], limit_chars: int = ANSWER_CHARS, ma
         chosen.append(s)
         used += len(s.text)
     return chosen
-
-
-def value_text(value: str, unit: str) -> str:
-    if not unit:
-        return value
-    m = re.match(r"^([\d.]+)(.*)$", value)
-    if m:  # "22以上（国省考断面）" with unit % reads "22%以上（国省考断面）"
-        return f"{m.group(1)}{unit}{m.group(2)}"
-    return f"{value}（单位：{unit}）"
-
-
-def indicator_sentence(t: Target, marker: str) -> str:
-    parts = [f"{t.what}：{t.year}年目标为{value_text(t.value, t.unit)}"]
-    if t.baseline and t.baseline not in ("-", "—"):
-        parts.append(f"2020年为{value_text(t.baseline, t.unit)}")
-    if t.attribute:
-        parts.append(f"属{t.attribute}指标")
-    return "，".join(parts) + f"{marker}。"
 
 
 def quote_for(hit: Hit, chosen: Sequence[Scored], scored: Sequence[Scored]) -> str:

@@ -6,10 +6,10 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
 
-from . import deps
+from . import deps, metrics
 from .engine import Engine
+from .limits import run_unless_gone
 from .schemas import AskRequest, AskResponse, SearchRequest, SearchResponse
 
 log = logging.getLogger("planqa.api")
@@ -22,12 +22,18 @@ async def ask(
 ) -> dict[str, Any]:
     if deps.get_app_settings(request).log_questions:
         log.info("question: %s", body.question)
-    return await run_in_threadpool(engine.ask_payload, body.question, body.top_k, body.doc_ids)
+    payload = await run_unless_gone(request, engine.ask_payload, body.question, body.top_k, body.doc_ids)
+    metrics.count_answer(payload)
+    return payload
 
 
 @router.post("/search", response_model=SearchResponse)
-async def search(body: SearchRequest, engine: Engine = Depends(deps.get_engine)) -> dict[str, Any]:
-    return await run_in_threadpool(engine.search_payload, body.query, body.top_k, body.mode, body.doc_ids)
+async def search(
+    body: SearchRequest, request: Request, engine: Engine = Depends(deps.get_engine)
+) -> dict[str, Any]:
+    return await run_unless_gone(
+        request, engine.search_payload, body.query, body.top_k, body.mode, body.doc_ids
+    )
 
 
 @router.get("/targets")

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from indexer.errors import InvalidRequest, NotFound, PlanqaError
-from service import deps
+from service import deps, metrics
 from service.feedback import MAX_COMMENT, Feedback, FeedbackStore
-from service.schemas import MAX_TEXT, AskRequest
+from service.limits import ClientGone, run_unless_gone
+from service.schemas import MAX_TEXT, TEXT_SCHEMA, AskRequest, Text, valid_text
 
 log = logging.getLogger("planqa.chat")
 
@@ -44,6 +44,11 @@ _SENTENCE_END = re.compile(r"(?<=[。！？；\n])")
 ANSWER_CHUNKS = 4
 MAX_ANSWER = 20_000
 MAX_PASSAGE_IDS = 50
+# SQLite's OFFSET is a signed 64-bit integer; far below that, an offset past the end is just empty.
+MAX_OFFSET = 1_000_000_000
+
+# A cited passage id, e.g. langfang-eco-plan:0040; the spec states the same bounds the validator keeps.
+PassageId = Annotated[Text, Field(json_schema_extra={"minLength": 1, "maxLength": 200, "pattern": r"\S"})]
 
 router = APIRouter()
 
@@ -108,9 +113,11 @@ async def _ask_events(request: Request, engine: Any, body: AskRequest) -> AsyncI
     # A comment line first: the browser gets headers and can show progress before retrieval ends.
     yield ": searching\n\n"
     try:
-        payload: dict[str, Any] = await run_in_threadpool(
-            engine.ask_payload, body.question, top_k=body.top_k, doc_ids=body.doc_ids
+        payload: dict[str, Any] = await run_unless_gone(
+            request, engine.ask_payload, body.question, top_k=body.top_k, doc_ids=body.doc_ids
         )
+    except ClientGone:
+        return
     except NotFound as exc:
         yield sse_event("error", _error_body(request, "not_found", str(exc), exc.allowed))
         return
@@ -125,6 +132,7 @@ async def _ask_events(request: Request, engine: Any, body: AskRequest) -> AsyncI
         log.exception("streamed ask failed")
         yield sse_event("error", _error_body(request, "internal", "服务器内部错误，请稍后重试。"))
         return
+    metrics.count_answer(payload)
     head = {k: v for k, v in payload.items() if k not in ("answer", "took_ms")}
     yield sse_event("citations", head)
     for chunk in answer_chunks(str(payload.get("answer", ""))):
@@ -160,16 +168,16 @@ async def ask_stream(
 
 
 class FeedbackIn(BaseModel):
-    question: str = Field(description="The question that was answered")
-    answer: str = Field(max_length=MAX_ANSWER, description="The answer text shown")
+    question: str = Field(description="The question that was answered", json_schema_extra=TEXT_SCHEMA)
+    answer: Text = Field(max_length=MAX_ANSWER, description="The answer text shown")
     rating: Literal["up", "down"]
-    comment: str = Field(default="", max_length=MAX_COMMENT)
-    passage_ids: list[str] = Field(default_factory=list, max_length=MAX_PASSAGE_IDS)
+    comment: Text = Field(default="", max_length=MAX_COMMENT)
+    passage_ids: list[PassageId] = Field(default_factory=list, max_length=MAX_PASSAGE_IDS)
 
     @field_validator("question")
     @classmethod
     def _check_question(cls, v: str) -> str:
-        text = v.strip()
+        text = valid_text(v).strip()
         if not text or len(text) > MAX_TEXT:
             raise ValueError(f"question must have 1–{MAX_TEXT} characters after trimming")
         return text
@@ -245,13 +253,14 @@ def post_feedback(
 @router.get(
     "/api/feedback",
     response_model=FeedbackPage,
-    dependencies=[Depends(deps.require_api_key)],
-    summary="List recorded feedback, newest first",
+    # Officials' questions and comments are for the operator only, not for every API key.
+    dependencies=[Depends(deps.require_admin_key)],
+    summary="List recorded feedback, newest first (admin key)",
 )
 def list_feedback(
     store: Annotated[FeedbackStore, Depends(get_feedback_store)],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> FeedbackPage:
     items, total = store.recent(limit=limit, offset=offset)
     return FeedbackPage(items=[_item(f) for f in items], total=total, limit=limit, offset=offset)

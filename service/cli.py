@@ -34,24 +34,21 @@ def _fail(exc: Exception) -> None:
 
 
 def build(force: bool = False, quiet: bool = False) -> dict[str, object]:
-    """Builds (or, when the corpus and model are unchanged, reuses) the index."""
+    """Builds a new index generation (or, unless forced, reuses a fresh and intact live one)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from indexer.corpus import load_corpus
     from indexer.embed import load_embedder
     from indexer.settings import get_settings
-    from indexer.store import build_index, check_fresh, read_manifest
+    from indexer.store import build_index
 
     settings = get_settings()
     corpus = load_corpus(settings.corpus_dir)
     embedder = load_embedder(settings)
-    if not force:
-        try:
-            manifest = read_manifest(settings.resolved_index_dir)
-            check_fresh(manifest, corpus, embedder.model_id, settings.resolved_index_dir)
-            return {**manifest, "reused": True}
-        except PlanqaError:
-            pass
+
+    def waiting(pid: int) -> None:
+        typer.echo(f"waiting for the index build of process {pid} to finish", err=True)
+
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -65,14 +62,18 @@ def build(force: bool = False, quiet: bool = False) -> dict[str, object]:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return build_index(settings, embedder, corpus, progress)
+        return build_index(settings, embedder, corpus, progress, waiting, only_if_stale=not force)
 
 
 @app.command()
 def index(
     force: Annotated[bool, typer.Option(help="Rebuild even when the index is up to date")] = True,
 ) -> None:
-    """Build the index from corpus/ (embeddings of unchanged passages are reused)."""
+    """Build a new index generation from corpus/ beside the live one, then switch to it.
+
+    Embeddings of unchanged passages come from the cache, which is saved after every batch, so
+    an interrupted build resumes. A running service picks the new generation up by itself.
+    """
     try:
         t0 = time.perf_counter()
         manifest = build(force=force)
@@ -81,9 +82,11 @@ def index(
     from indexer.settings import get_settings
 
     typer.echo(
-        f"index ready at {get_settings().resolved_index_dir}: {manifest['passages']} passages from "
-        f"{manifest['documents']} documents, model {manifest['model_id']} ({manifest['dimension']}-d), "
-        f"{manifest.get('embeddings_computed', 0)} embeddings computed, {time.perf_counter() - t0:.1f}s"
+        f"index generation {manifest['generation']} ready at {get_settings().resolved_index_dir}: "
+        f"{manifest['passages']} passages from {manifest['documents']} documents, model "
+        f"{manifest['model_id']} ({manifest['dimension']}-d), "
+        f"{manifest.get('embeddings_computed', 0) if not manifest.get('reused') else 0} embeddings "
+        f"computed, {time.perf_counter() - t0:.1f}s"
     )
 
 
@@ -156,26 +159,53 @@ def ask(
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes")] = 1,
+    build: Annotated[
+        bool, typer.Option("--build", help="Build the index in the background if missing or stale")
+    ] = False,
+    reload_interval: Annotated[
+        float | None, typer.Option(min=0, help="Seconds between checks for a new index (0: off)")
+    ] = None,
+    shutdown_timeout: Annotated[
+        float, typer.Option(min=0, help="On SIGTERM, seconds to let requests in flight finish")
+    ] = 30.0,
 ) -> None:
-    """Run the HTTP API and chat page (builds the index first when it is missing)."""
+    """Run the HTTP API and chat page; the port opens at once and /readyz tells when it is ready.
+
+    The index is never built implicitly: a missing, stale or damaged one is reported by /readyz
+    (and /api/* answers 503) until `planqa index` publishes a good one, unless --build is given.
+    """
+    import os
+
     import uvicorn
 
     from indexer.settings import get_settings
     from service.app import create_app
+    from service.protocol import uvicorn_options
 
+    # Worker processes read their configuration from the environment, so options go there.
+    if build:
+        os.environ["PLANQA_BUILD_ON_START"] = "1"
+    if reload_interval is not None:
+        os.environ["PLANQA_RELOAD_INTERVAL"] = str(reload_interval)
+    get_settings.cache_clear()
     settings = get_settings()
-    try:
-        manifest = build(force=False)
-    except PlanqaError as exc:
-        _fail(exc)
-    typer.echo(f"index: {manifest['passages']} passages ({'reused' if manifest.get('reused') else 'built'})")
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        access_log=False,
-    )
+    options: dict[str, object] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": "info",
+        "access_log": False,  # planqa writes its own JSON access log (service/middleware.py)
+        "timeout_graceful_shutdown": shutdown_timeout,
+        # The supervisor kills a worker that misses its ping; loading torch and the model can hold
+        # the interpreter for longer than the 5 s default on a busy machine.
+        "timeout_worker_healthcheck": 30,
+        **uvicorn_options(settings),  # header deadline, keep-alive (PLANQA_HEADER_TIMEOUT_S, ...)
+    }
+    typer.echo(f"planqa {__version__} on http://{options['host']}:{options['port']}, {workers} worker(s)")
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+    else:
+        uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
 @app.command()

@@ -8,6 +8,7 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from indexer.errors import NotFound, PlanqaError
+from indexer.fusion import Fusion, load_fusion
 from indexer.records import Hit, Passage
 from indexer.settings import Settings, get_settings
 
@@ -147,7 +148,7 @@ class Engine:
         }
 
     def passage(self, passage_id: str, neighbours: int = 2) -> dict[str, Any]:
-        p = self.qa.by_id.get(passage_id)
+        p = self.qa.ctx.by_id.get(passage_id)
         if p is None:
             raise NotFound(f"unknown passage {passage_id!r}; passage ids look like 'langfang-eco-plan:0012'")
         passages = self.corpus.passages
@@ -168,8 +169,18 @@ class Engine:
         }
 
 
-def load_engine(settings: Settings | None = None, build_if_missing: bool = True) -> Engine:
-    """Loads index and model (the service's start-up edge); builds the index when asked to."""
+def configured_fusion(settings: Settings) -> Fusion:
+    """The shipped fusion, less the channels PLANQA_FUSION_OFF names (for ablations)."""
+    try:
+        return load_fusion().with_weights(**dict.fromkeys(settings.fusion_off_list, 0.0))
+    except ValueError as exc:
+        raise PlanqaError(f"PLANQA_FUSION_OFF: {exc}") from exc
+
+
+def load_engine(
+    settings: Settings | None = None, build_if_missing: bool = True, generation: str | None = None
+) -> Engine:
+    """Loads index and model: the live generation, or the one named; builds it when asked to."""
     from indexer.corpus import load_corpus
     from indexer.embed import load_embedder
     from indexer.search import Searcher
@@ -181,13 +192,13 @@ def load_engine(settings: Settings | None = None, build_if_missing: bool = True)
     corpus = load_corpus(settings.corpus_dir)
     embedder = load_embedder(settings)
     try:
-        index = load_index(settings, embedder.model_id, corpus)
+        index = load_index(settings, embedder.model_id, corpus, generation)
     except PlanqaError:
-        if not build_if_missing:
+        if not build_if_missing or generation:
             raise
         build_index(settings, embedder, corpus)
         index = load_index(settings, embedder.model_id, corpus)
-    searcher = Searcher(index, embedder)
+    searcher = Searcher(index, embedder, configured_fusion(settings))
     qa = QA(corpus, searcher, extract_targets(corpus), everyday=settings.everyday_terms)
     # First-time costs are paid here, not by the first user: the runtime's first run allocates,
     # and each county's and trade's passage scan is done once.

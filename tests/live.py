@@ -19,11 +19,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, timeout: float = 30.0) -> Iterator[str]:
+def serve(app: Any, timeout: float = 30.0, **options: Any) -> Iterator[str]:
+    """``options`` go to uvicorn.Config (e.g. the protocol class and timeouts planqa serve uses)."""
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -42,3 +43,15 @@ def serve(app: Any, timeout: float = 30.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def wait_settled(url: str, timeout: float = 120.0) -> httpx.Response:
+    """/readyz once the service has finished loading (ready, or unavailable with a reason)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = httpx.get(f"{url}/readyz", timeout=5)
+        if r.status_code == 200 or r.json().get("status") not in ("loading", "building"):
+            return r
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} still loading after {timeout}s: {r.text}")
+        time.sleep(0.1)

@@ -59,6 +59,14 @@ ANSWERABLE: list[tuple[str, list[str], str]] = [
     ("冒黑烟的大货车怎么管？", ["柴油"], "（二）强化大气多污染源综合治理"),
     ("地里烧秸秆管不管？", ["秸秆"], "（二）强化大气多污染源综合治理"),
     ("饭店油烟扰民怎么办", ["油烟"], ""),
+    # several questions in one: each part answered and cited
+    ("2025年化学需氧量和氨氮的减排量分别是多少？", ["（1）", "（2）", "1.21", "0.036"], INDICATORS),
+    ("固安县和文安县各属于哪个功能区？", ["（1）", "（2）", "中部发展引领区", "南部优化发展区"], ""),
+    (
+        "医疗废物暂时贮存不得超过几天？环境保护税的纳税人是谁？",
+        ["（1）", "（2）", "2天", "纳税人"],
+        "第十七条",
+    ),
 ]
 
 UNANSWERABLE = [
@@ -68,7 +76,15 @@ UNANSWERABLE = [
     "PM10年均浓度目标是多少",
     "买新能源汽车补贴多少钱",
     "廊坊市生活垃圾焚烧发电厂的日处理能力是多少吨？",
+    # places the documents do not cover
+    "唐山市2025年PM2.5浓度目标是多少？",
+    "江苏省对家具喷漆企业有什么要求？",
 ]
+
+
+def test_outside_place_is_named_in_the_decline(url: str) -> None:
+    body = ask(url, "邯郸市的优良天数比率目标是多少？")
+    assert body["abstained"] and "邯郸" in body["answer"], body["answer"]
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 from indexer.settings import Settings
 from service.app import create_app
-from tests.live import serve
+from tests.live import serve, wait_settled
 
 pytestmark = pytest.mark.slow
 
@@ -38,8 +38,9 @@ def test_health_ready_docs(url: str) -> None:
 def test_readyz_reports_why_not_ready(index_settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     broken = index_settings.model_copy(update={"corpus_dir": tmp_path})
     with serve(create_app(broken)) as base:
-        r = httpx.get(f"{base}/readyz")
+        r = wait_settled(base)
         assert r.status_code == 503 and "manifest" in r.json()["detail"]
+        assert r.json()["status"] == "unavailable"
         r = httpx.post(f"{base}/api/ask", json={"question": "PM2.5"})
         assert r.status_code == 503 and r.json()["error"] == "not_ready"
 
@@ -190,17 +191,19 @@ def test_cors_when_configured(index_settings: Settings, engine) -> None:  # type
 
 
 @pytest.mark.parametrize("log_questions", [True, False])
-def test_access_log_and_question_privacy(
-    index_settings: Settings, engine, caplog: pytest.LogCaptureFixture, log_questions: bool
-) -> None:  # type: ignore[no-untyped-def]
+def test_access_log_and_question_privacy(index_settings: Settings, engine, log_questions: bool) -> None:  # type: ignore[no-untyped-def]
+    import io
     import json
+
+    from service.logs import configure_logging
 
     settings = index_settings.model_copy(update={"log_questions": log_questions})
     secret = "机密问题：中水利用率要达到多少"
-    with caplog.at_level("INFO", logger="planqa"), serve(create_app(settings, engine=engine)) as base:
+    stream = io.StringIO()
+    with serve(create_app(settings, engine=engine)) as base:
+        configure_logging(settings, stream=stream)  # start-up sent the lines to stderr
         assert httpx.post(f"{base}/api/ask", json={"question": secret}, timeout=30).status_code == 200
-    access = [json.loads(r.getMessage()) for r in caplog.records if r.name == "planqa.access"]
-    line = next(a for a in access if a["path"] == "/api/ask")
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    line = next(r for r in records if r["logger"] == "planqa.access" and r["path"] == "/api/ask")
     assert line["method"] == "POST" and line["status"] == 200 and line["ms"] >= 0 and line["request_id"]
-    logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert (secret in logged) is log_questions
+    assert (secret in stream.getvalue()) is log_questions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -21,8 +22,11 @@ class _NoEngine:
         self.manifest: dict[str, object] = {}
 
 
-def _client(tmp_path: Path, api_keys: str = "") -> TestClient:
-    settings = Settings(data_dir=tmp_path / "data", api_keys=api_keys)
+ADMIN = {"Authorization": "Bearer adm-1"}
+
+
+def _client(tmp_path: Path, api_keys: str = "", admin_keys: str = "adm-1") -> TestClient:
+    settings = Settings(data_dir=tmp_path / "data", api_keys=api_keys, admin_keys=admin_keys)
     return TestClient(create_app(settings, engine=_NoEngine()))
 
 
@@ -122,12 +126,12 @@ def test_post_and_list_feedback_over_http(tmp_path: Path) -> None:
         second = client.post("/api/feedback", json=body)
         assert second.status_code == 201
         assert second.json()["id"] > first.json()["id"]
-        listing = client.get("/api/feedback").json()
+        listing = client.get("/api/feedback", headers=ADMIN).json()
         assert listing["total"] == 2
         assert [i["question"] for i in listing["items"]] == ["q2", "涂装企业有哪些要求？"]
         assert listing["items"][0]["comment"] == "引用不准"
         assert listing["items"][1]["passage_ids"] == ["a:1"]
-        paged = client.get("/api/feedback", params={"limit": 1, "offset": 1}).json()
+        paged = client.get("/api/feedback", params={"limit": 1, "offset": 1}, headers=ADMIN).json()
         assert [i["id"] for i in paged["items"]] == [first.json()["id"]]
     assert (tmp_path / "data" / FILE_NAME).is_file()
 
@@ -148,13 +152,55 @@ def test_bad_feedback_is_422_with_words(tmp_path: Path, body: dict[str, object],
         res = client.post("/api/feedback", json=body)
         assert res.status_code == 422
         assert words in res.json()["detail"]
-        assert client.get("/api/feedback").json()["total"] == 0
+        assert client.get("/api/feedback", headers=ADMIN).json()["total"] == 0
 
 
 def test_feedback_listing_bounds(tmp_path: Path) -> None:
     with _client(tmp_path) as client:
-        assert client.get("/api/feedback", params={"limit": 0}).status_code == 422
-        assert client.get("/api/feedback", params={"offset": -1}).status_code == 422
+        assert client.get("/api/feedback", params={"limit": 0}, headers=ADMIN).status_code == 422
+        assert client.get("/api/feedback", params={"offset": -1}, headers=ADMIN).status_code == 422
+        # SQLite's OFFSET overflows at 2**63; the bound answers long before that.
+        huge = client.get("/api/feedback", params={"offset": 10**20}, headers=ADMIN)
+        assert huge.status_code == 422 and "offset" in huge.json()["detail"]
+        past_end = client.get("/api/feedback", params={"offset": 10**9}, headers=ADMIN)
+        assert past_end.status_code == 200 and past_end.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"question": "\ud800abc", "answer": "a", "rating": "up"},
+        {"question": "q", "answer": "a\udfff", "rating": "up"},
+        {"question": "q", "answer": "a", "rating": "up", "comment": "x\ud83d"},
+        {"question": "q", "answer": "a", "rating": "up", "passage_ids": ["a:\udc00"]},
+    ],
+)
+def test_lone_surrogates_are_422_not_500(tmp_path: Path, body: dict[str, object]) -> None:
+    # json.dumps writes the surrogate as the escape "\\ud800", as a careless client would.
+    raw = json.dumps(body).encode()
+    with _client(tmp_path) as client:
+        res = client.post("/api/feedback", content=raw, headers={"Content-Type": "application/json"})
+        assert res.status_code == 422, res.text
+        detail = res.json()["detail"]
+        # pydantic itself refuses some fields ("unable to parse ... unicode"), planqa the rest.
+        assert "surrogate" in detail or "unicode" in detail, detail
+        assert client.get("/api/feedback", headers=ADMIN).json()["total"] == 0
+
+
+def test_feedback_listing_needs_an_admin_key(tmp_path: Path) -> None:
+    with _client(tmp_path, api_keys="read-1") as client:
+        body = {"question": "q", "answer": "a", "rating": "up"}
+        assert (
+            client.post("/api/feedback", json=body, headers={"Authorization": "Bearer read-1"}).status_code
+            == 201
+        )
+        # A read key posts feedback but cannot read what others wrote.
+        assert client.get("/api/feedback", headers={"Authorization": "Bearer read-1"}).status_code == 401
+        assert client.get("/api/feedback").status_code == 401
+        assert client.get("/api/feedback", headers=ADMIN).json()["total"] == 1
+    with _client(tmp_path, admin_keys="") as client:
+        refused = client.get("/api/feedback")
+        assert refused.status_code == 403 and "PLANQA_ADMIN_KEYS" in refused.json()["detail"]
 
 
 def test_feedback_needs_the_key_when_keys_are_configured(tmp_path: Path) -> None:
@@ -165,5 +211,5 @@ def test_feedback_needs_the_key_when_keys_are_configured(tmp_path: Path) -> None
         assert client.get("/api/feedback", headers={"Authorization": "Bearer wrong"}).status_code == 401
         ok = client.post("/api/feedback", json=body, headers={"Authorization": "Bearer k2"})
         assert ok.status_code == 201
-        listing = client.get("/api/feedback", headers={"Authorization": "Bearer k1"})
+        listing = client.get("/api/feedback", headers=ADMIN)
         assert listing.status_code == 200 and listing.json()["total"] == 1

@@ -64,10 +64,12 @@ def test_unknown_doc_and_mode_are_named(searcher) -> None:  # type: ignore[no-un
 
 
 def test_index_manifest(index_settings: Settings) -> None:
-    manifest = json.loads((index_settings.resolved_index_dir / "manifest.json").read_text())
+    from indexer.generations import live_dir
+
+    manifest = json.loads((live_dir(index_settings.resolved_index_dir) / "manifest.json").read_text())
     assert manifest["passages"] > 2000 and manifest["documents"] == 27
     assert manifest["dimension"] == 384
-    for key in ("corpus_fingerprint", "model_id", "planqa_version", "built_at"):
+    for key in ("corpus_fingerprint", "model_id", "planqa_version", "built_at", "generation", "files"):
         assert manifest[key]
 
 
@@ -84,20 +86,22 @@ def test_corrupt_or_stale_index_fails_clearly(tmp_path: Path, index_settings: Se
     import shutil
 
     from indexer.embed import load_embedder
+    from indexer.generations import live_dir
     from indexer.store import load_index
 
     model_id = load_embedder(index_settings).model_id
     copy = tmp_path / "index"
     shutil.copytree(index_settings.resolved_index_dir, copy)
     settings = index_settings.model_copy(update={"index_dir": copy})
-    (copy / "dense.faiss").write_bytes(b"garbage")
-    with pytest.raises(IndexError_, match="damaged"):
+    live = live_dir(copy)
+    (live / "dense.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexError_, match=r"dense\.faiss is damaged"):
         load_index(settings, model_id)
-    manifest = json.loads((copy / "manifest.json").read_text())
-    (copy / "manifest.json").write_text(json.dumps({**manifest, "corpus_fingerprint": "x"}))
+    manifest = json.loads((live / "manifest.json").read_text())
+    (live / "manifest.json").write_text(json.dumps({**manifest, "corpus_fingerprint": "x"}))
     with pytest.raises(IndexError_, match="another version of the corpus"):
         load_index(settings, model_id)
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    (live / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexError_, match="built with model"):
         load_index(settings, "some-other-model")
 
@@ -107,10 +111,12 @@ def test_interrupted_build_leaves_old_index_intact(tmp_path: Path, index_setting
 
     from indexer import store
     from indexer.embed import load_embedder
+    from indexer.generations import GENERATIONS, read_pointer
+    from tests.lifecycle_util import fingerprint
 
     copy = tmp_path / "index"
     shutil.copytree(index_settings.resolved_index_dir, copy)
-    before = sorted(p.name for p in copy.iterdir())
+    before, pointer = fingerprint(copy / GENERATIONS), read_pointer(copy)
     settings = index_settings.model_copy(update={"index_dir": copy})
 
     class Boom(Exception):
@@ -126,8 +132,8 @@ def test_interrupted_build_leaves_old_index_intact(tmp_path: Path, index_setting
             store.build_index(settings, load_embedder(index_settings))
     finally:
         store.SparseIndex.build = original  # type: ignore[method-assign]
-    assert sorted(p.name for p in copy.iterdir()) == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index-")], "temp dir cleaned up"
+    assert fingerprint(copy / GENERATIONS) == before and read_pointer(copy) == pointer
+    assert not [p for p in (copy / GENERATIONS).iterdir() if p.name.startswith(".")], "staging cleaned up"
 
 
 def test_rebuild_reuses_cached_embeddings(index_settings: Settings, tmp_path: Path) -> None:

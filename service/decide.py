@@ -1,0 +1,73 @@
+"""Whether the documents answer a question: judged on retrieval scores, coverage and the
+composed draft's sources, never on the wording of the answer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from indexer.corpus import index_text
+from indexer.records import Hit
+
+from . import wording
+from .analyze import Query
+from .answer import coverage
+from .draft import Draft
+
+# Below this share of the question's weighted content found in the best passages, the
+# documents are taken not to answer it. Set on questions written for tuning, kept apart
+# from the evaluation set.
+MIN_COVERAGE = 0.15
+SCREEN_DEPTH = 5
+PLACE_DEPTH = 3
+LEAD_PIECES = 2  # the first two cited pieces are what answer the question; later ones are context
+_DIGIT = re.compile(r"\d")
+# A number as the documents write it: digits, or Chinese numerals with a unit (五年, 百分之三十).
+_NUMBER = re.compile(r"\d|百分之|[一二三四五六七八九十两百千万]+[年月日天个项吨元倍]")
+
+
+def screen(q: Query, hits: Sequence[Hit], idf: Mapping[str, float]) -> str | None:
+    """Why the documents cannot answer, judged before composing; None when they may."""
+    if not hits:
+        return ""
+    top = [index_text(h.passage) for h in hits[:SCREEN_DEPTH]]
+    for year in q.years:
+        if not any(year in t for t in top):
+            return wording.no_year(year)
+    # A technical name the documents never use (PM10, 5G, LED) is a subject they do not cover.
+    for name in q.technical:
+        if name.lower() not in idf:
+            return wording.unknown_name(name)
+    # Another city or province: only passages that speak of it can answer for it.
+    for place in q.places:
+        if not any(place in t for t in top[:PLACE_DEPTH]):
+            return wording.outside_place(place)
+    best = max(coverage(t, q.groups, idf) for t in top)
+    if best < MIN_COVERAGE and q.county is None and q.sector is None:
+        return ""
+    return None
+
+
+def check(q: Query, draft: Draft) -> str | None:
+    """Why the composed draft does not answer what was asked; None when it does."""
+    cited = draft.cited_pieces()
+    if not cited:
+        return ""
+    lead = cited if q.county is not None else cited[:LEAD_PIECES]
+    lead_source = "".join(p.source for p in lead)
+    if q.asked_value is not None and not q.asked_value.gives.search(lead_source):
+        return wording.missing_value(q.asked_value.what)
+    first = draft.lines[0]
+    # The best unit alone: a number elsewhere may be about something else.
+    first_source = "".join(p.source for p in first.cited[:1])
+    if q.county is None and q.asks_amount and first.kind != "indicator" and not _NUMBER.search(first_source):
+        return wording.MISSING_NUMBER
+    if q.county is not None and (q.wants_number or q.wants_deadline):
+        own = [p.source for line in draft.lines if line.kind == "county_task" for p in line.cited]
+        if not any(_DIGIT.search(s) for s in own):
+            city = first.target if first.kind == "indicator" else None
+            return wording.county_no_value(q.county.name, city)
+    for place in q.places:
+        if not any(place in p.hit.passage.text for p in lead if p.hit is not None):
+            return wording.outside_place(place)
+    return None

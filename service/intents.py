@@ -1,0 +1,129 @@
+"""The question-wording cues of service/data/intents.toml, compiled once."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from indexer.errors import PlanqaError
+
+CUE_NAMES = (
+    "number",
+    "deadline",
+    "targets",
+    "table",
+    "zone",
+    "plan",
+    "plan_name",
+    "penalty",
+    "current_period",
+    "past_period",
+    "scope",
+    "amount",
+    "multipart",
+    "ask",
+)
+
+
+class IntentsError(PlanqaError):
+    """The intents data file is malformed."""
+
+
+@dataclass(frozen=True)
+class Cue:
+    name: str
+    pattern: re.Pattern[str]
+    examples: tuple[str, ...]
+    counter: tuple[str, ...]
+
+    def found(self, text: str) -> bool:
+        return self.pattern.search(text) is not None
+
+
+@dataclass(frozen=True)
+class ValueKind:
+    """A kind of value a question can ask for (金额, 时间 …) and how a sentence gives it."""
+
+    what: str
+    asks: re.Pattern[str]
+    gives: re.Pattern[str]
+    examples: tuple[str, ...]
+    counter: tuple[str, ...]
+    gives_examples: tuple[str, ...] = ()
+    gives_counter: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Intents:
+    cues: dict[str, Cue]
+    values: tuple[ValueKind, ...]
+
+    def has(self, name: str, text: str) -> bool:
+        return self.cues[name].found(text)
+
+    def asked_value(self, text: str) -> ValueKind | None:
+        return next((v for v in self.values if v.asks.search(text)), None)
+
+
+def _strs(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise IntentsError(f"intents: {where}.{key} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _compile(source: str, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(source)
+    except re.error as exc:
+        raise IntentsError(f"intents: {where} is not a valid pattern ({exc})") from exc
+
+
+def parse_intents(raw: dict[str, Any]) -> Intents:
+    cues: dict[str, Cue] = {}
+    table = raw.get("cue", {})
+    for name in CUE_NAMES:
+        entry = table.get(name)
+        if not isinstance(entry, dict):
+            raise IntentsError(f"intents: cue {name!r} is missing")
+        where = f"cue.{name}"
+        alternatives = [re.escape(w) for w in _strs(entry, "words", where)]
+        alternatives += [f"(?:{p})" for p in _strs(entry, "patterns", where)]
+        if not alternatives:
+            raise IntentsError(f"intents: {where} has neither words nor patterns")
+        cues[name] = Cue(
+            name,
+            _compile("|".join(alternatives), where),
+            _strs(entry, "examples", where),
+            _strs(entry, "counter", where),
+        )
+    unknown = sorted(set(table) - set(CUE_NAMES))
+    if unknown:
+        raise IntentsError(f"intents: unknown cue(s) {', '.join(unknown)}")
+    values = []
+    for i, entry in enumerate(raw.get("value", [])):
+        where = f"value[{i}]"
+        if not all(isinstance(entry.get(k), str) and entry.get(k) for k in ("what", "asks", "gives")):
+            raise IntentsError(f"intents: {where} needs what, asks and gives")
+        values.append(
+            ValueKind(
+                entry["what"],
+                _compile(entry["asks"], f"{where}.asks"),
+                _compile(entry["gives"], f"{where}.gives"),
+                _strs(entry, "examples", where),
+                _strs(entry, "counter", where),
+                _strs(entry, "gives_examples", where),
+                _strs(entry, "gives_counter", where),
+            )
+        )
+    return Intents(cues, tuple(values))
+
+
+@lru_cache(maxsize=1)
+def load_intents() -> Intents:
+    text = resources.files("service").joinpath("data/intents.toml").read_text(encoding="utf-8")
+    return parse_intents(tomllib.loads(text))

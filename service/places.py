@@ -1,0 +1,44 @@
+"""Places outside the plan's city named in a question (service/data/places.toml)."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from importlib import resources
+
+from indexer.tokenize import normalise
+
+SUFFIXES = ("特别行政区", "自治区", "省", "市", "县", "区")
+
+
+@lru_cache(maxsize=1)
+def place_names() -> tuple[str, ...]:
+    raw = tomllib.loads(resources.files("service").joinpath("data/places.toml").read_text(encoding="utf-8"))
+    names = [*raw.get("provinces", []), *raw.get("cities", [])]
+    # Longest first, so that 石家庄 is found before a shorter name inside it could be.
+    return tuple(sorted(dict.fromkeys(names), key=len, reverse=True))
+
+
+def find_places(question: str, words: frozenset[str]) -> tuple[str, ...]:
+    """Places named in the question, in the order named.
+
+    A name with its suffix (保定市) always counts. A bare name counts only when it stands as a word
+    of its own in the question (``words``: its plain segmentation), so neither 确保定期 nor 大理石
+    names a place.
+    """
+    q = normalise(question)
+    found: list[tuple[int, str]] = []
+    taken = [False] * len(q)
+    for name in place_names():
+        start = q.find(name)
+        while start >= 0:
+            end = start + len(name)
+            if not any(taken[start:end]):
+                suffixed = any(q.startswith(s, end) for s in SUFFIXES)
+                alone = name in words
+                if suffixed or alone:
+                    found.append((start, name))
+                    for i in range(start, end):
+                        taken[i] = True
+            start = q.find(name, end)
+    return tuple(name for _, name in sorted(found))

@@ -1,0 +1,164 @@
+"""Fast unit tests of the answer engine's parts: multi-part splitting, places, decide, render.
+
+No model and no index: records are built by hand, so each stage is checked in isolation.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.records import Hit, Passage
+from service import decide, wording
+from service.analyze import analyse
+from service.answer import Scored
+from service.draft import Draft, Line, Piece, quoted, render
+from service.intents import load_intents
+from service.parts import split_parts
+from service.places import find_places
+
+TITLES = {"langfang-eco-plan": "廊坊市“十四五”生态环境保护规划", "water-law": "中华人民共和国水法"}
+ASK = load_intents().cues["ask"].pattern
+
+
+def _hit(text: str, rank: int = 1, pid: str = "p:1") -> Hit:
+    p = Passage(pid, "langfang-eco-plan", ("一、总则",), text, 0, len(text))
+    return Hit(p, 1.0, rank, TITLES["langfang-eco-plan"])
+
+
+# ---- parts ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "labels"),
+    [
+        ("2025年PM2.5和优良天数比率的目标分别是多少？", ["PM2.5", "优良天数比率"]),
+        ("三河市和香河县各要做什么？", ["三河市", "香河县"]),
+        ("SO2、NOx和VOCs各要减多少？", ["SO2", "NOx", "VOCs"]),
+        ("农村污水处理的目标和完成时间各是什么？", ["目标", "完成时间"]),
+    ],
+)
+def test_joined_items_become_parts_that_keep_the_shared_context(question: str, labels: list[str]) -> None:
+    parts = split_parts(question, ASK)
+    assert [p.label for p in parts] == labels
+    for part, label in zip(parts, labels, strict=True):
+        assert label in part.question
+        assert all(other not in part.question for other in labels if other != label and other not in label)
+    assert all(p.question.endswith(question[-4:]) for p in parts)  # the asking end is kept
+
+
+def test_asking_clauses_become_parts_after_the_scene() -> None:
+    q = "我开了个饭馆，油烟要装什么设备，污水能不能直接排到下水道，各说一下"
+    parts = split_parts(q, ASK)
+    assert len(parts) == 2
+    assert all(p.question.startswith("我开了个饭馆，") for p in parts)
+    assert "油烟" in parts[0].question and "污水" in parts[1].question
+
+
+def test_a_short_follow_up_keeps_the_first_clause() -> None:
+    parts = split_parts("排污许可证有效期多长，过期了要怎么办，分别说一下", ASK)
+    assert len(parts) == 2 and "排污许可证" in parts[1].question
+
+
+def test_single_questions_have_no_parts() -> None:
+    assert split_parts("PM2.5目标是多少？", ASK) == ()
+    assert analyse("PM2.5目标是多少？", TITLES).parts == ()
+    assert len(analyse("PM2.5和优良天数比率分别是多少？", TITLES).parts) == 2
+
+
+# ---- places -----------------------------------------------------------------------------
+
+
+def test_places_need_a_suffix_or_a_word_of_their_own() -> None:
+    assert find_places("石家庄市的PM2.5目标是多少？", frozenset()) == ("石家庄",)
+    assert find_places("企业要确保定期监测吗", frozenset({"确保", "定期"})) == ()
+    assert find_places("保定和沧州的目标", frozenset({"保定", "沧州"})) == ("保定", "沧州")
+
+
+def test_every_listed_place_is_found_in_a_question() -> None:
+    from service.places import place_names
+
+    for name in place_names():
+        assert name in find_places(f"请问{name}市的空气质量目标是多少？", frozenset()), name
+
+
+def test_langfang_counties_are_not_outside_places() -> None:
+    q = analyse("三河市和香河县各要做什么？", TITLES)
+    assert q.places == ()
+
+
+# ---- decide -----------------------------------------------------------------------------
+
+
+def test_screen_declines_an_outside_place_the_passages_never_name() -> None:
+    q = analyse("石家庄市2025年PM2.5目标是多少？", TITLES)
+    hits = [_hit("到2025年，廊坊市PM2.5浓度降至35微克/立方米。")]
+    assert decide.screen(q, hits, {"pm2.5": 3.0}) == wording.outside_place("石家庄")
+
+
+def test_screen_lets_a_named_place_through_when_passages_speak_of_it() -> None:
+    q = analyse("和北京通州一体化发展有什么要求？", TITLES)
+    hits = [_hit("推动北三县与北京通州区一体化高质量发展。")]
+    assert decide.screen(q, hits, {"一体化": 3.0, "通州": 4.0, "北京": 3.0}) is None
+
+
+def test_screen_declines_unknown_technical_names_and_years() -> None:
+    hits = [_hit("到2025年，PM2.5浓度降至35微克/立方米。")]
+    assert decide.screen(analyse("PM10目标是多少？", TITLES), hits, {"pm2.5": 3.0}) == wording.unknown_name(
+        "PM10"
+    )
+    assert decide.screen(analyse("2030年目标是多少？", TITLES), hits, {}) == wording.no_year("2030")
+
+
+def _draft(*sources: str) -> Draft:
+    lines = [Line("sentence", (Piece(s, _hit(s, pid=f"p:{i}"), "。", s),)) for i, s in enumerate(sources)]
+    return Draft(tuple(lines))
+
+
+def test_check_reads_the_sources_not_the_answer_wording() -> None:
+    q = analyse("违反规定罚款多少钱？", TITLES)
+    assert decide.check(q, _draft("处一万元以上十万元以下的罚款")) is None
+    assert decide.check(q, _draft("责令改正")) == wording.missing_value("金额")
+    # Framing words around a quote never count as the value.
+    framed = Draft(
+        (Line("sentence", (Piece("罚款10万元"), Piece("责令改正", _hit("责令改正"), "。", "责令改正"))),)
+    )
+    assert decide.check(q, framed) == wording.missing_value("金额")
+
+
+def test_check_wants_a_number_in_the_first_piece_for_a_bare_how_many() -> None:
+    q = analyse("要建多少公里的管网？", TITLES)
+    assert decide.check(q, _draft("新建管网120公里")) is None
+    assert decide.check(q, _draft("加快管网建设", "新建管网120公里")) == wording.MISSING_NUMBER
+
+
+def test_empty_draft_is_declined() -> None:
+    assert decide.check(analyse("怎么办？", TITLES), Draft(())) == ""
+
+
+# ---- render -----------------------------------------------------------------------------
+
+
+def test_render_numbers_passages_in_order_of_first_use_and_quotes_verbatim() -> None:
+    a, b = _hit("甲句。乙句。", pid="p:a"), _hit("丙句。", rank=2, pid="p:b")
+    s1, s2 = Scored(b, 0, 3, 1.0), Scored(a, 3, 6, 0.9)
+    draft = Draft((Line("sentence", (quoted(s1),)), Line("sentence", (quoted(s2),))))
+    out = render(draft, [a, b, _hit("丁。", rank=3, pid="p:c")], top_k=3)
+    assert out.text == "丙句[1]。乙句[2]。"
+    assert [c.hit.passage.id for c in out.citations] == ["p:b", "p:a", "p:c"]
+    assert out.citations[1].quote == "乙句。"
+    assert all(c.quote in c.hit.passage.text for c in out.citations)
+
+
+def test_value_kind_is_read_from_the_asking_clause_not_the_scene() -> None:
+    q = analyse("我们几个人想去湖边的湿地放生一批巴西龟，这样做行不行？", TITLES)
+    assert q.asked_value is None and not q.wants_number
+    assert analyse("我们是一家社区诊所，医疗废物最多能暂存几天？", TITLES).asked_value is not None
+
+
+def test_short_titles_count_in_title_marks_only() -> None:
+    assert analyse("按照《水法》，设排污口会怎样？", TITLES).doc_ids == ("water-law",)
+    assert analyse("水法规定了什么？", TITLES).doc_ids == ()
+
+
+def test_a_place_inside_a_longer_word_is_not_named() -> None:
+    assert analyse("装修用大理石台面有辐射吗？", TITLES).places == ()

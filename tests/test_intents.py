@@ -1,0 +1,59 @@
+"""Every wording cue of service/data/intents.toml fires on its examples and not on its counters."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.intents import CUE_NAMES, IntentsError, load_intents, parse_intents
+
+INTENTS = load_intents()
+CUE_CASES = [(name, q, True) for name in CUE_NAMES for q in INTENTS.cues[name].examples] + [
+    (name, q, False) for name in CUE_NAMES for q in INTENTS.cues[name].counter
+]
+VALUE_CASES = [(v.what, q, True) for v in INTENTS.values for q in v.examples] + [
+    (v.what, q, False) for v in INTENTS.values for q in v.counter
+]
+
+
+def test_every_cue_has_examples_and_counter_examples() -> None:
+    for cue in INTENTS.cues.values():
+        assert cue.examples and cue.counter, cue.name
+    for value in INTENTS.values:
+        assert value.examples and value.counter, value.what
+
+
+@pytest.mark.parametrize(("name", "question", "fires"), CUE_CASES)
+def test_cue(name: str, question: str, fires: bool) -> None:
+    assert INTENTS.has(name, question) is fires
+
+
+@pytest.mark.parametrize(("what", "question", "fires"), VALUE_CASES)
+def test_asked_value(what: str, question: str, fires: bool) -> None:
+    found = INTENTS.asked_value(question)
+    assert (found is not None and found.what == what) is fires
+
+
+GIVES_CASES = [(v.what, t, True) for v in INTENTS.values for t in v.gives_examples] + [
+    (v.what, t, False) for v in INTENTS.values for t in v.gives_counter
+]
+
+
+@pytest.mark.parametrize(("what", "source", "gives"), GIVES_CASES)
+def test_value_given_by_source_text(what: str, source: str, gives: bool) -> None:
+    kind = next(v for v in INTENTS.values if v.what == what)
+    assert (kind.gives.search(source) is not None) is gives
+
+
+def test_every_value_kind_has_source_examples() -> None:
+    for value in INTENTS.values:
+        assert value.gives_examples and value.gives_counter, value.what
+
+
+def test_malformed_files_are_rejected() -> None:
+    with pytest.raises(IntentsError, match="missing"):
+        parse_intents({"cue": {}})
+    cues = {n: {"words": ["x"]} for n in CUE_NAMES}
+    with pytest.raises(IntentsError, match="valid pattern"):
+        parse_intents({"cue": {**cues, "zone": {"patterns": ["("]}}})
+    with pytest.raises(IntentsError, match="unknown cue"):
+        parse_intents({"cue": {**cues, "mood": {"words": ["x"]}}})
