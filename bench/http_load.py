@@ -234,7 +234,10 @@ def wrk(url: str, kind: str, conns: int, seconds: int, script: Path, workers: in
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
     r = json.loads(line.removeprefix("WRKJSON "))
-    errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
+    kinds = ("connect", "read", "write", "status", "timeout")
+    errors = sum(r[k] for k in kinds)
+    if errors:  # which kind matters: non-2xx answers, or sockets closed or timed out
+        print("  errors: " + ", ".join(f"{k} {r[k]}" for k in kinds if r[k]), flush=True)
     return WrkResult(
         kind,
         workers,
