@@ -53,11 +53,6 @@ def vocab(engine: Engine = Depends(deps.get_engine)) -> dict[str, Any]:
     return engine.vocab_payload()
 
 
-@router.get("/documents")
-def documents(engine: Engine = Depends(deps.get_engine)) -> dict[str, Any]:
-    return {"documents": engine.documents()}
-
-
 @router.get("/documents/{doc_id}")
 def document(doc_id: str, engine: Engine = Depends(deps.get_engine)) -> dict[str, Any]:
     return engine.document(doc_id)

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +217,10 @@ def test_run_unless_gone_skips_work_for_a_disconnected_client() -> None:
             return True
 
     calls: list[int] = []
-    with pytest.raises(ClientGone):
-        asyncio.run(run_unless_gone(Gone(), calls.append, 1))  # type: ignore[arg-type]
+    # A fresh thread has no running event loop, whatever an earlier test (the
+    # browser tests' sync Playwright, say) left behind in the main thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        job = pool.submit(asyncio.run, run_unless_gone(Gone(), calls.append, 1))  # type: ignore[arg-type]
+        with pytest.raises(ClientGone):
+            job.result(timeout=10)
     assert calls == []
