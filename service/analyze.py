@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from indexer.tokenize import normalise, segment, tokens
 
 from .intents import ValueKind, load_intents
 from .parts import Part, split_parts
-from .places import find_places
+from .places import find_places, names_home
 from .vocab import (
     County,
     Sector,
@@ -147,16 +148,25 @@ def asking_text(question: str) -> str:
     return clauses[-1] if clauses else question
 
 
+@lru_cache(maxsize=4)
+def _normalised_everyday(vocab: Vocab) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """The everyday table's wordings, normalised once per table rather than once per question."""
+    return tuple(
+        (tuple(normalise(x) for x in e.say), tuple(normalise(m) for m in e.means)) for e in vocab.everyday
+    )
+
+
 def term_groups(
     terms: tuple[str, ...], sector: Sector | None, county: County | None, vocab: Vocab
 ) -> tuple[tuple[str, ...], ...]:
     """Each content term with its stand-ins: 臭味 is answered by a passage about 恶臭."""
     groups = []
+    everyday = _normalised_everyday(vocab)
     for t in terms:
         alts = [t]
-        for entry in vocab.everyday:
-            if any(normalise(say) in t or t in normalise(say) for say in entry.say):
-                alts.extend(normalise(m) for m in entry.means)
+        for says, means in everyday:
+            if any(say in t or t in say for say in says):
+                alts.extend(means)
         if sector is not None and any(t in normalise(n) or normalise(n) in t for n in sector.names):
             alts.extend(normalise(m) for m in sector.plan_terms)
         if county is not None and any(t in normalise(n) for n in county.names):
@@ -187,6 +197,9 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         if any(c.isalpha() for c in n) and (any(c.isdigit() for c in n) or n.isupper())
     )
     plan_text = cues.cues["plan_name"].pattern.sub(" ", question).strip()
+    # Set in 廊坊 (by name, county or zone), the question is about it; other places are context.
+    # Plain segmentation for place names: search mode would also yield 大理 out of 大理石.
+    home = county is not None or found_zone is not None or names_home(question)
     return Query(
         question=question,
         groups=groups,
@@ -209,8 +222,7 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         period="current" if current and not past else "past" if past else "",
         asked_value=cues.asked_value(ask),
         technical=technical,
-        # Plain segmentation: search mode would also yield 大理 out of 大理石.
-        places=find_places(question, frozenset(segment(question))),
+        places=() if home else find_places(question, frozenset(segment(question))),
         plan_text=plan_text or question,
         parts=split_parts(question, cues.cues["ask"].pattern) if cues.has("multipart", question) else (),
     )

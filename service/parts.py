@@ -52,30 +52,56 @@ def _items(clause: str) -> list[tuple[int, int]] | None:
     return spans
 
 
-def split_parts(question: str, asks: re.Pattern[str] | None = None) -> tuple[Part, ...]:
-    """Sub-questions, one per joined item; () when the question does not join several things.
+def asking_clauses(clauses: list[str], asks: re.Pattern[str]) -> list[int]:
+    """Positions of the clauses that ask something.
 
-    Without joined items, a question of several asking clauses (``asks`` finds a question word)
-    is split into those clauses, each after the clauses that set the scene.
+    When the question has a question mark, only its question sentences ask: a sentence that ends
+    with 。 or ！ sets the scene ("这几年明显感觉蓝天多了。"), whatever words it contains. In a
+    question sentence the clauses with a question word ask, or else its last clause.
     """
-    by_items = _split_items(question)
-    if by_items or asks is None:
-        return by_items
+    if not any(c.rstrip().endswith(("？", "?")) for c in clauses):
+        return [i for i, c in enumerate(clauses) if asks.search(c)]
+    out: list[int] = []
+    sentence: list[int] = []
+    for i, c in enumerate(clauses):
+        sentence.append(i)
+        end = c.rstrip()[-1:] if c.strip() else ""
+        last = i == len(clauses) - 1
+        if end in "？?" or (last and end not in "。！!"):
+            askers = [j for j in sentence if asks.search(clauses[j])]
+            out.extend(askers or sentence[-1:])
+        if end in "。！!？?" or last:
+            sentence = []
+    return out
+
+
+def split_parts(question: str, asks: re.Pattern[str] | None = None) -> tuple[Part, ...]:
+    """Sub-questions of a question that asks several things; () when it asks one.
+
+    Several asking clauses ("有效期几年？要提前多久申请延续？") become one part each, after the
+    clauses that set the scene. A single asking clause that joins items ("A和B分别是多少？")
+    becomes one part per item; clauses that only set the scene are never split into items.
+    """
     clauses = [m.group(0) for m in _CLAUSES.finditer(question)]
-    asking = [c for c in clauses if asks.search(c) or c.rstrip().endswith(("？", "?"))]
-    if not 2 <= len(asking) <= MAX_PARTS:
-        return ()
-    scene = "".join(c for c in clauses[: clauses.index(asking[0])])
-    parts = [Part(_label(asking[0]), f"{scene}{asking[0]}")]
-    previous = clauses.index(asking[0])
-    for c in asking[1:]:
-        at = clauses.index(c, previous + 1)
+    asking = asking_clauses(clauses, asks) if asks is not None else list(range(len(clauses)))
+    if asks is not None and 2 <= len(asking) <= MAX_PARTS:
+        return _split_clauses(clauses, asking, asks)
+    return _split_items(clauses, set(asking))
+
+
+def _split_clauses(clauses: list[str], asking: list[int], asks: re.Pattern[str]) -> tuple[Part, ...]:
+    first = asking[0]
+    scene = "".join(clauses[:first])
+    parts = [Part(_label(clauses[first]), f"{scene}{clauses[first]}")]
+    previous = first
+    for at in asking[1:]:
+        c = clauses[at]
         # The clauses between two asks ("到期还要继续排污的，") set the next one's scene.
         between = "".join(clauses[previous + 1 : at])
         previous = at
         # "过期了怎么办": a short follow-up speaks of the first clause's subject.
         own = asks.sub("", between + c)
-        lead = "" if len(own) >= SHORT_FOLLOW_UP else asking[0]
+        lead = "" if len(own) >= SHORT_FOLLOW_UP else clauses[first]
         parts.append(Part(_label(c), f"{scene}{lead}{between}{c}"))
     return tuple(parts)
 
@@ -84,12 +110,11 @@ def _label(clause: str) -> str:
     return clause.strip().rstrip("，,；;。？?！!")
 
 
-def _split_items(question: str) -> tuple[Part, ...]:
-
+def _split_items(clauses: list[str], asking: set[int]) -> tuple[Part, ...]:
+    question = "".join(clauses)
     offset = 0
-    for m in _CLAUSES.finditer(question):
-        clause = m.group(0)
-        spans = _items(clause)
+    for i, clause in enumerate(clauses):
+        spans = _items(clause) if i in asking else None
         if spans and 2 <= len(spans) <= MAX_PARTS:
             start, end = spans[0][0] + offset, spans[-1][1] + offset
             items = [question[a + offset : b + offset].strip() for a, b in spans]

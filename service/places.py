@@ -12,8 +12,19 @@ SUFFIXES = ("特别行政区", "自治区", "省", "市", "县", "区")
 
 
 @lru_cache(maxsize=1)
+def _table() -> dict[str, list[str]]:
+    text = resources.files("service").joinpath("data/places.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def names_home(question: str) -> bool:
+    """Whether the question names the plan's own city."""
+    return any(name in question for name in _table().get("home", []))
+
+
+@lru_cache(maxsize=1)
 def place_names() -> tuple[str, ...]:
-    raw = tomllib.loads(resources.files("service").joinpath("data/places.toml").read_text(encoding="utf-8"))
+    raw = _table()
     names = [*raw.get("provinces", []), *raw.get("cities", [])]
     # Longest first, so that 石家庄 is found before a shorter name inside it could be.
     return tuple(sorted(dict.fromkeys(names), key=len, reverse=True))

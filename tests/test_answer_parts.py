@@ -59,6 +59,22 @@ def test_a_short_follow_up_keeps_the_first_clause() -> None:
     assert len(parts) == 2 and "排污许可证" in parts[1].question
 
 
+def test_a_scene_sentence_is_never_a_part() -> None:
+    # "这几年" holds a question word, but the sentence ends with 。: it sets the scene.
+    q = "这几年河水清了不少。去年全市断面达标率是多少？比前年高了几个点？"
+    parts = split_parts(q, ASK)
+    assert [p.label for p in parts] == ["去年全市断面达标率是多少", "比前年高了几个点"]
+    assert all(p.question.startswith("这几年河水清了不少。") for p in parts)
+
+
+def test_items_joined_in_the_scene_are_not_split() -> None:
+    # The 、 and 还有 set the scene; the question asks one thing.
+    assert split_parts("我们做收集、贮存的生意，隔壁还有人搞运输，要办什么证？", ASK) == ()
+    # Two asks: split by clause, not at the 、 of the scene.
+    parts = split_parts("我们做收集、贮存的生意，东西最长能放多久？要延长找谁批？", ASK)
+    assert len(parts) == 2 and all("收集、贮存" in p.question for p in parts)
+
+
 def test_single_questions_have_no_parts() -> None:
     assert split_parts("PM2.5目标是多少？", ASK) == ()
     assert analyse("PM2.5目标是多少？", TITLES).parts == ()
@@ -84,6 +100,12 @@ def test_every_listed_place_is_found_in_a_question() -> None:
 def test_langfang_counties_are_not_outside_places() -> None:
     q = analyse("三河市和香河县各要做什么？", TITLES)
     assert q.places == ()
+
+
+def test_a_question_set_in_langfang_treats_other_places_as_context() -> None:
+    assert analyse("我们廊坊这边离大兴机场近，林带要修多宽？", TITLES).places == ()
+    assert analyse("香河县和通州区一体化发展要做什么？", TITLES).places == ()
+    assert analyse("离大兴机场近的村子，林带要修多宽？", TITLES).places == ("大兴",)
 
 
 # ---- decide -----------------------------------------------------------------------------

@@ -30,10 +30,10 @@ def compose(ctx: Context, q: Query, hits: Sequence[Hit]) -> Draft:
         targets += [t for t, _ in rows]
 
     if q.county is not None:
-        lines += county_lines(ctx, q, spans(lines))
+        lines += county_lines(ctx, q, hits)
         targets += [t for t in county_targets(ctx, q) if t not in targets]
     elif q.zone is not None:
-        lines += zone_lines(ctx, q.zone)
+        lines += zone_lines(ctx, q.zone, {h.passage.id: h for h in hits}, q)
     wants_rules = q.sector is not None and not (q.wants_deadline or q.wants_number)
     if not lines:
         picked = pick_sentences(scored)
