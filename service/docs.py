@@ -29,7 +29,9 @@ DESCRIPTIONS = {
     403: "An admin key is needed, and none is configured or this key is not one",
     404: "No such document, passage, county, zone or sector (`allowed` lists the known ones)",
     408: "The request body did not arrive in time",
+    409: "This very file is in the knowledge base already (`detail` names its id)",
     413: "The request body is larger than the limit",
+    415: "The uploaded file is not of a supported type (`allowed` lists the suffixes)",
     422: "The request is malformed or a value is out of range (`detail` says which)",
     429: "Too many requests from this client or key; see the `Retry-After` header",
     503: "The service is busy (see `Retry-After`) or the index is not loaded",
@@ -123,6 +125,9 @@ def _error_statuses(route: Any, method: str, op: dict[str, Any]) -> set[int]:
         statuses.add(422)
     if op.get("requestBody"):
         statuses |= {408, 413}
+        if "multipart/form-data" in op["requestBody"].get("content", {}):
+            # A file upload: broken multipart framing, a duplicate, or a type the extractors do not read.
+            statuses |= {400, 409, 415}
     if "{" in route.path or route.path == "/api/targets":
         statuses.add(404)
     return statuses

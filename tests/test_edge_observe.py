@@ -162,6 +162,9 @@ def test_openapi_documents_errors_limits_and_security(tmp_path: Path) -> None:
     question = schemas["AskRequest"]["properties"]["question"]
     assert question["minLength"] == 1 and question["maxLength"] == 500
     assert "404" in spec["paths"]["/api/documents/{doc_id}"]["get"]["responses"]
+    for method, path in (("post", "/api/documents"), ("put", "/api/documents/{doc_id}")):
+        assert {"400", "403", "409", "413", "415", "422"} <= set(spec["paths"][path][method]["responses"]), path
+    assert "415" not in ask["responses"]
     listing = spec["paths"]["/api/feedback"]["get"]
     assert "403" in listing["responses"] and listing["security"] == [{"bearer": []}]
     stream = spec["paths"]["/api/ask/stream"]["post"]["responses"]["200"]["content"]
