@@ -251,7 +251,7 @@ def _build(info: StModelInfo, cache_dir: Path, target: Path, fingerprint: str) -
 
 
 class OnnxEmbedder:
-    """Embedder over an exported model; ``model_id`` names the variant, since vectors differ."""
+    """Embedder over an exported model; ``model_id`` is the torch model's for fp32, its own for int8."""
 
     def __init__(self, session: Any, tokenizer: Any, info: StModelInfo, model_id: str, dim: int) -> None:
         self.model_id = model_id

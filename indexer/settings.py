@@ -23,8 +23,9 @@ class Settings(BaseSettings):
     embedding_model: str = DEFAULT_MODEL
     model_cache_dir: Path | None = None
     embed_batch_size: int = 16
-    # torch (sentence-transformers), onnx (ONNX Runtime, int8) or onnx-fp32; see indexer/onnx_embed.py.
-    embedding_backend: str = "torch"
+    # auto (ONNX fp32 for a local model, else torch), torch (sentence-transformers), onnx (ONNX
+    # Runtime, int8) or onnx-fp32; see indexer/embed.py and indexer/onnx_embed.py.
+    embedding_backend: str = "auto"
     # Intra-op threads of the embedding runtime per process; 0 = every CPU this process may use.
     embed_threads: int = 0
     api_keys: str = ""

