@@ -36,7 +36,9 @@ MARKER_FILE = "planqa_onnx.json"
 _OPSET = 17
 _TMP_PREFIX = ".onnx-tmp-"
 _OLD_PREFIX = ".onnx-old-"
-_MAX_BATCH_TOKENS = 8192  # texts per run are capped so a long batch's activations stay small
+# Tokens per run: small runs keep the attention activations in cache. On 2 cores 1,024 embeds corpus
+# passages at 14 per second, 8,192 (sixteen 512-token passages) at 10 (both measured, fp32).
+_MAX_BATCH_TOKENS = 1024
 
 
 @dataclass(frozen=True)
