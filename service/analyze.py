@@ -148,11 +148,44 @@ def asking_text(question: str) -> str:
     return clauses[-1] if clauses else question
 
 
+@dataclass(frozen=True)
+class _EverydayIndex:
+    """The everyday table normalised once, with every wording and every piece of one indexed.
+
+    A term matches an entry when one of its wordings is inside the term or the term inside it;
+    looking up the term's substrings in ``wordings`` and the term in ``pieces`` finds the same
+    entries as comparing the term with every wording, without the scan of the whole table."""
+
+    means: tuple[tuple[str, ...], ...]
+    wordings: dict[str, frozenset[int]]
+    pieces: dict[str, frozenset[int]]
+
+    def entries(self, term: str) -> list[int]:
+        found = set(self.pieces.get(term, ()))
+        for i in range(len(term)):
+            for j in range(i + 1, len(term) + 1):
+                found |= self.wordings.get(term[i:j], frozenset())
+        return sorted(found)
+
+
+def _substrings(text: str) -> set[str]:
+    return {text[i:j] for i in range(len(text)) for j in range(i + 1, len(text) + 1)}
+
+
 @lru_cache(maxsize=4)
-def _normalised_everyday(vocab: Vocab) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
-    """The everyday table's wordings, normalised once per table rather than once per question."""
-    return tuple(
-        (tuple(normalise(x) for x in e.say), tuple(normalise(m) for m in e.means)) for e in vocab.everyday
+def _normalised_everyday(vocab: Vocab) -> _EverydayIndex:
+    wordings: dict[str, set[int]] = {}
+    pieces: dict[str, set[int]] = {}
+    for k, entry in enumerate(vocab.everyday):
+        for say in entry.say:
+            w = normalise(say)
+            wordings.setdefault(w, set()).add(k)
+            for piece in _substrings(w):
+                pieces.setdefault(piece, set()).add(k)
+    return _EverydayIndex(
+        means=tuple(tuple(normalise(m) for m in e.means) for e in vocab.everyday),
+        wordings={w: frozenset(ks) for w, ks in wordings.items()},
+        pieces={p: frozenset(ks) for p, ks in pieces.items()},
     )
 
 
@@ -164,9 +197,8 @@ def term_groups(
     everyday = _normalised_everyday(vocab)
     for t in terms:
         alts = [t]
-        for says, means in everyday:
-            if any(say in t or t in say for say in says):
-                alts.extend(means)
+        for k in everyday.entries(t):
+            alts.extend(everyday.means[k])
         if sector is not None and any(t in normalise(n) or normalise(n) in t for n in sector.names):
             alts.extend(normalise(m) for m in sector.plan_terms)
         if county is not None and any(t in normalise(n) for n in county.names):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from indexer.chunk import sentences
 from indexer.records import Hit
@@ -50,7 +51,9 @@ class Scored:
         return self.hit.passage.text[self.start : self.end].strip()
 
 
+@lru_cache(maxsize=1 << 15)
 def _flat(text: str) -> str:
+    # Cached: each candidate sentence is compared with the question's terms many times.
     return _WS.sub("", normalise(text))
 
 

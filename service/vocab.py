@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from importlib import resources
 from typing import Any, TypeVar
@@ -85,6 +85,15 @@ class Vocab:
     everyday: tuple[Expansion, ...]
     general_laws: tuple[str, ...]
     ignore: tuple[str, ...] = ()
+
+    def __hash__(self) -> int:
+        # Computed once: the vocabulary keys several per-question caches, and hashing all its
+        # nested records on every lookup cost more than the lookups saved.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", cached)
+        return int(cached)
 
     def county(self, name: str) -> County:
         for c in self.counties:
@@ -197,8 +206,13 @@ def _mask(text: str, start: int, length: int) -> str:
     return text[:start] + _MASK * length + text[start + length :]
 
 
-def _mentions(text: str, terms: Iterable[tuple[str, T, bool]], ignore: Sequence[str]) -> list[tuple[int, T]]:
-    """(position, item) for every term found, longest terms first so a long name hides its parts.
+def _prepared(terms: Iterable[tuple[str, T, bool]]) -> tuple[tuple[str, T, bool], ...]:
+    """Terms normalised and longest first, so a long name hides its parts (see ``_mentions``)."""
+    return tuple(sorted(((normalise(t), item, loose) for t, item, loose in terms), key=lambda x: -len(x[0])))
+
+
+def _mentions(text: str, terms: Sequence[tuple[str, T, bool]], ignore: Sequence[str]) -> list[tuple[int, T]]:
+    """(position, item) for every term found; ``terms`` come from ``_prepared``.
 
     ``terms`` holds (term, item, loose); loose terms must not be the tail of another name.
     """
@@ -208,8 +222,7 @@ def _mentions(text: str, terms: Iterable[tuple[str, T, bool]], ignore: Sequence[
         while (i := t.find(w)) >= 0:
             t = _mask(t, i, len(w))
     found: list[tuple[int, T]] = []
-    for term, item, loose in sorted(terms, key=lambda x: -len(x[0])):
-        term = normalise(term)
+    for term, item, loose in terms:
         start = 0
         while (i := t.find(term, start)) >= 0:
             start = i + len(term)
@@ -220,6 +233,26 @@ def _mentions(text: str, terms: Iterable[tuple[str, T, bool]], ignore: Sequence[
             t = _mask(t, i, len(term))
     found.sort(key=lambda x: x[0])
     return found
+
+
+# The name lists are prepared once per vocabulary: texts are searched for them dozens of times
+# per question (every candidate sentence of a county or sector answer).
+@lru_cache(maxsize=8)
+def _county_terms(v: Vocab, loose: bool) -> tuple[tuple[str, County, bool], ...]:
+    terms = [(n, c, False) for c in v.counties for n in c.names]
+    if loose:
+        terms += [(n, c, True) for c in v.counties for n in c.loose_aliases]
+    return _prepared(terms)
+
+
+@lru_cache(maxsize=8)
+def _zone_terms(v: Vocab) -> tuple[tuple[str, Zone, bool], ...]:
+    return _prepared((n, z, False) for z in v.zones for n in z.names)
+
+
+@lru_cache(maxsize=8)
+def _sector_terms(v: Vocab) -> tuple[tuple[str, Sector, bool], ...]:
+    return _prepared((n, s, False) for s in v.sectors for n in s.names)
 
 
 def _unique(items: Iterable[T]) -> list[T]:
@@ -233,21 +266,17 @@ def _unique(items: Iterable[T]) -> list[T]:
 def find_counties(text: str, vocab: Vocab | None = None, loose: bool = True) -> list[County]:
     """Every county the text names, in order of first mention."""
     v = vocab or load_vocab()
-    terms = [(n, c, False) for c in v.counties for n in c.names]
-    if loose:
-        terms += [(n, c, True) for c in v.counties for n in c.loose_aliases]
-    return _unique(c for _, c in _mentions(text, terms, v.ignore))
+    return _unique(c for _, c in _mentions(text, _county_terms(v, loose), v.ignore))
 
 
 def find_zones(text: str, vocab: Vocab | None = None) -> list[Zone]:
     v = vocab or load_vocab()
-    return _unique(z for _, z in _mentions(text, [(n, z, False) for z in v.zones for n in z.names], v.ignore))
+    return _unique(z for _, z in _mentions(text, _zone_terms(v), v.ignore))
 
 
 def find_sectors(text: str, vocab: Vocab | None = None) -> list[Sector]:
     v = vocab or load_vocab()
-    terms = [(n, s, False) for s in v.sectors for n in s.names]
-    return _unique(s for _, s in _mentions(text, terms, v.ignore))
+    return _unique(s for _, s in _mentions(text, _sector_terms(v), v.ignore))
 
 
 def resolve_county(text: str, vocab: Vocab | None = None) -> County | None:

@@ -264,3 +264,30 @@ def test_vocab_file_is_checked_when_parsed() -> None:
     raw["counties"][0]["zone"] = "东部"
     with pytest.raises(ValueError, match="东部"):
         parse_vocab(raw)
+
+
+def test_everyday_index_finds_what_a_scan_of_the_table_finds() -> None:
+    from service.analyze import _normalised_everyday
+
+    vocab = load_vocab()
+    index = _normalised_everyday(vocab)
+    says = [normalise(s) for e in vocab.everyday for s in e.say]
+    # Terms of every relation to the wordings: whole, a piece, a wording inside a longer term.
+    probes = set(says) | {s[1:] for s in says if len(s) > 2} | {"我家" + s + "了" for s in says[::7]}
+    probes |= {"排污许可", "臭", "x"}
+    for term in sorted(probes):
+        scanned = [
+            k
+            for k, e in enumerate(vocab.everyday)
+            if any(s in term or term in s for s in map(normalise, e.say))
+        ]
+        assert index.entries(term) == scanned, term
+
+
+def test_vocab_hash_is_stable_and_equal_vocabs_hash_alike() -> None:
+    import dataclasses
+
+    vocab = load_vocab()
+    copy = dataclasses.replace(vocab)
+    assert hash(vocab) == hash(vocab) == hash(copy) and vocab == copy
+    assert hash(dataclasses.replace(vocab, ignore=(*vocab.ignore, "另一个词"))) != hash(vocab)
