@@ -110,6 +110,7 @@ class Query:
     asked_value: ValueKind | None = None  # 金额, 时间 …: what the answer's source must contain
     technical: tuple[str, ...] = ()  # PM10, 5G: specific names the documents may not use
     places: tuple[str, ...] = ()  # places outside the plan's city (石家庄, 河北 …)
+    home: bool = False  # set in the plan's city: by its name, a county or a zone
     plan_text: str = ""  # the question without the plan's own name, for searching inside the plan
     parts: tuple[Part, ...] = ()  # sub-questions of a multi-part question, each answered on its own
 
@@ -229,9 +230,11 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         if any(c.isalpha() for c in n) and (any(c.isdigit() for c in n) or n.isupper())
     )
     plan_text = cues.cues["plan_name"].pattern.sub(" ", question).strip()
-    # Set in 廊坊 (by name, county or zone), the question is about it; other places are context.
+    # Set in 廊坊 (by name, county or zone), the question is about it: another place in the scene
+    # is context, and one in the asking clause is judged against the corpus (decide.py).
     # Plain segmentation for place names: search mode would also yield 大理 out of 大理石.
     home = county is not None or found_zone is not None or names_home(question)
+    place_text = ask if home else question
     return Query(
         question=question,
         groups=groups,
@@ -254,7 +257,8 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         period="current" if current and not past else "past" if past else "",
         asked_value=cues.asked_value(ask),
         technical=technical,
-        places=() if home else find_places(question, frozenset(segment(question))),
+        places=find_places(place_text, frozenset(segment(place_text))),
+        home=home,
         plan_text=plan_text or question,
         parts=split_parts(question, cues.cues["ask"].pattern) if cues.has("multipart", question) else (),
     )

@@ -26,7 +26,16 @@ _DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"\d|百分之|[一二三四五六七八九十两百千万]+[年月日天个项吨元倍]")
 
 
-def screen(q: Query, hits: Sequence[Hit], idf: Mapping[str, float]) -> str | None:
+def _subjects(q: Query, covered: frozenset[str]) -> tuple[str, ...]:
+    """The outside places the question is about. In a question set in the plan's city, a place
+    the corpus speaks of somewhere (通州, 北京 beside the northern counties) is part of the
+    subject; only one the corpus never names must be found in the passages to be answered."""
+    return tuple(p for p in q.places if not (q.home and p in covered))
+
+
+def screen(
+    q: Query, hits: Sequence[Hit], idf: Mapping[str, float], covered: frozenset[str] = frozenset()
+) -> str | None:
     """Why the documents cannot answer, judged before composing; None when they may."""
     if not hits:
         return ""
@@ -39,7 +48,7 @@ def screen(q: Query, hits: Sequence[Hit], idf: Mapping[str, float]) -> str | Non
         if name.lower() not in idf:
             return wording.unknown_name(name)
     # Another city or province: only passages that speak of it can answer for it.
-    for place in q.places:
+    for place in _subjects(q, covered):
         if not any(place in t for t in top[:PLACE_DEPTH]):
             return wording.outside_place(place)
     best = max(coverage(t, q.groups, idf) for t in top)
@@ -48,7 +57,7 @@ def screen(q: Query, hits: Sequence[Hit], idf: Mapping[str, float]) -> str | Non
     return None
 
 
-def check(q: Query, draft: Draft) -> str | None:
+def check(q: Query, draft: Draft, covered: frozenset[str] = frozenset()) -> str | None:
     """Why the composed draft does not answer what was asked; None when it does."""
     cited = draft.cited_pieces()
     if not cited:
@@ -67,7 +76,7 @@ def check(q: Query, draft: Draft) -> str | None:
         if not any(_DIGIT.search(s) for s in own):
             city = first.target if first.kind == "indicator" else None
             return wording.county_no_value(q.county.name, city)
-    for place in q.places:
+    for place in _subjects(q, covered):
         if not any(place in p.hit.passage.text for p in lead if p.hit is not None):
             return wording.outside_place(place)
     return None

@@ -21,6 +21,7 @@ from .answer import Answer, Citation, quote_for
 from .compose import Context, compose
 from .compose.context import PLAN_ID
 from .draft import Draft, Line, Piece, merge, render
+from .places import covered_places
 from .targets import Target
 
 CANDIDATES = 8
@@ -54,6 +55,7 @@ class QA:
         self.searcher = searcher
         self.targets = tuple(targets)
         self.idf = _Idf(compute_idf(corpus.passages))
+        self.covered_places = covered_places(p.text for p in corpus.passages)
         self.ctx = Context(corpus, searcher, self.targets, self.idf)
         self.titles = self.ctx.titles
 
@@ -81,11 +83,11 @@ class QA:
         """The draft answer (None when declined before composing), the hits it rests on, and why
         the documents do not answer (None when they do)."""
         hits = self.retrieve(q, self._scope(q, doc_ids), max(top_k, CANDIDATES))
-        reason = decide.screen(q, hits, self.idf)
+        reason = decide.screen(q, hits, self.idf, self.covered_places)
         if reason is not None:
             return None, hits, reason
         draft = compose(self.ctx, q, hits)
-        return draft, hits, decide.check(q, draft)
+        return draft, hits, decide.check(q, draft, self.covered_places)
 
     def ask(
         self, question: str, top_k: int = 5, doc_ids: Sequence[str] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
@@ -53,3 +54,9 @@ def find_places(question: str, words: frozenset[str]) -> tuple[str, ...]:
                         taken[i] = True
             start = q.find(name, end)
     return tuple(name for _, name in sorted(found))
+
+
+def covered_places(texts: Iterable[str]) -> frozenset[str]:
+    """The listed places that the given texts (the corpus) name at least once."""
+    joined = "\n".join(normalise(t) for t in texts)
+    return frozenset(name for name in place_names() if name in joined)

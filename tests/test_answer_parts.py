@@ -102,10 +102,36 @@ def test_langfang_counties_are_not_outside_places() -> None:
     assert q.places == ()
 
 
-def test_a_question_set_in_langfang_treats_other_places_as_context() -> None:
-    assert analyse("我们廊坊这边离大兴机场近，林带要修多宽？", TITLES).places == ()
-    assert analyse("香河县和通州区一体化发展要做什么？", TITLES).places == ()
-    assert analyse("离大兴机场近的村子，林带要修多宽？", TITLES).places == ("大兴",)
+def test_a_question_set_in_langfang_reads_places_from_its_asking_clause_only() -> None:
+    scene = analyse("我们廊坊这边离大兴机场近，林带要修多宽？", TITLES)
+    assert scene.home and scene.places == ()
+    joint = analyse("香河县和通州区一体化发展要做什么？", TITLES)
+    assert joint.home and joint.places == ("通州",)
+    away = analyse("离大兴机场近的村子，林带要修多宽？", TITLES)
+    assert not away.home and away.places == ("大兴",)
+
+
+def test_in_a_langfang_question_a_place_the_corpus_names_is_subject_matter() -> None:
+    q = analyse("香河县和通州区一体化发展要做什么？", TITLES)
+    hits = [_hit("香河县推进产业协同。")]  # the passages retrieved do not name 通州
+    idf = {"香河": 3.0, "一体化": 3.0}
+    assert decide.screen(q, hits, idf, covered=frozenset({"通州"})) is None
+    assert decide.screen(q, hits, idf, covered=frozenset()) == wording.outside_place("通州")
+
+
+def test_in_a_langfang_question_a_place_the_corpus_never_names_is_declined() -> None:
+    q = analyse("廊坊的规划对保定市的扬尘治理有什么要求？", TITLES)
+    assert q.home and q.places == ("保定",)
+    hits = [_hit("廊坊市加强施工扬尘治理。")]
+    assert decide.screen(q, hits, {"扬尘": 3.0}, covered=frozenset({"通州"})) == wording.outside_place("保定")
+
+
+def test_covered_places_are_the_listed_places_the_texts_name() -> None:
+    from service.places import covered_places
+
+    texts = ["推动北三县与北京通州区一体化高质量发展。", "大理石加工企业"]
+    assert {"通州", "北京"} <= covered_places(texts)
+    assert "保定" not in covered_places(texts)
 
 
 # ---- decide -----------------------------------------------------------------------------
