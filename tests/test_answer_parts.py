@@ -210,3 +210,46 @@ def test_short_titles_count_in_title_marks_only() -> None:
 
 def test_a_place_inside_a_longer_word_is_not_named() -> None:
     assert analyse("装修用大理石台面有辐射吗？", TITLES).places == ()
+
+
+# ---- sector answers ---------------------------------------------------------------------
+
+
+def test_sector_lines_are_ordered_with_the_retrieved_ones_by_score() -> None:
+    from service.answer import Scored
+    from service.compose import by_score
+    from service.draft import quoted
+
+    def line(text: str, score: float) -> Line:
+        return Line("sentence", (quoted(Scored(_hit(text), 0, len(text), score)),))
+
+    retrieved, naming_the_trade, weak = (
+        line("加强扬尘管控。", 1.1),
+        line("印刷企业实施深度治理。", 1.6),
+        line("其他。", 0.2),
+    )
+    assert by_score([retrieved, weak, naming_the_trade]) == [naming_the_trade, retrieved, weak]
+    framing = Line("label", (Piece("（1）"),))  # no quoted source: scores lowest
+    assert by_score([framing, retrieved])[0] == retrieved
+
+
+def test_sector_sentences_keep_the_rank_retrieval_gave_their_passage() -> None:
+    from service.compose.sector import sector_lines
+
+    class Ctx:
+        def __init__(self) -> None:
+            self.idf = {"印刷": 4.0, "治理": 2.0}
+
+        def sector_passages(self, sector):  # type: ignore[no-untyped-def]
+            return [found.passage, other.passage]
+
+        def hit(self, passage, score=0.0, rank=99):  # type: ignore[no-untyped-def]
+            return Hit(passage, score, rank, "")
+
+    found = _hit("印刷企业完成挥发性有机物治理。", rank=0, pid="p:found")
+    other = _hit("印刷企业推进清洁生产。", rank=5, pid="p:other")
+    q = analyse("我们是印刷厂，有什么要求？", TITLES)
+    assert q.sector is not None
+    lines = sector_lines(Ctx(), q, (), [found])  # type: ignore[arg-type]
+    ranks = {p.hit.passage.id: p.hit.rank for line in lines for p in line.pieces if p.hit is not None}
+    assert ranks == {"p:found": 0, "p:other": 99}

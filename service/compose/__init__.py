@@ -19,6 +19,15 @@ from .sector import law_lines, sector_lines
 __all__ = ["Context", "compose"]
 
 
+def by_score(lines: Sequence[Line]) -> list[Line]:
+    """Sentence lines best first: what retrieval found and what names the trade, on one scale."""
+
+    def score(line: Line) -> float:
+        return max((p.span.score for p in line.pieces if p.span is not None), default=0.0)
+
+    return sorted(lines, key=score, reverse=True)
+
+
 def compose(ctx: Context, q: Query, hits: Sequence[Hit]) -> Draft:
     scored = score_sentences(q, hits, ctx.idf)
     lines: list[Line] = []
@@ -35,16 +44,20 @@ def compose(ctx: Context, q: Query, hits: Sequence[Hit]) -> Draft:
     elif q.zone is not None:
         lines += zone_lines(ctx, q.zone, {h.passage.id: h for h in hits}, q)
     wants_rules = q.sector is not None and not (q.wants_deadline or q.wants_number)
+    general = not lines and q.county is None and q.zone is None
     if not lines:
         picked = pick_sentences(scored)
         if picked and picked[0].hit.passage.kind == "article":
             lines += article_lines(ctx, picked[0])
+            general = False  # a statute's article answers; the plan's sentences only add to it
         else:
             picked = picked[:2] if wants_rules else picked
             if not (q.wants_number or q.wants_deadline):  # a value is best given in its own sentence
                 picked = whole_short_passages(picked)
             lines += sentence_lines(picked)
     if wants_rules:
-        lines += sector_lines(ctx, q, spans(lines))
+        lines += sector_lines(ctx, q, spans(lines), hits)
+        if general:
+            lines = by_score(lines)
         lines += law_lines(ctx, q, spans(lines))
     return Draft(tuple(lines), tuple(scored), tuple(targets))

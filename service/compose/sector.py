@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from indexer.records import Hit
+
 from .. import wording
 from ..analyze import Query
 from ..answer import Scored, pick_sentences, score_sentences
@@ -14,10 +16,14 @@ MAX_SECTOR_SENTENCES = 3
 LAW_CANDIDATES = 10
 
 
-def sector_lines(ctx: Context, q: Query, chosen: Sequence[Scored]) -> list[Line]:
-    """Plan sentences that name the trade itself, best first, a few at most."""
+def sector_lines(ctx: Context, q: Query, chosen: Sequence[Scored], hits: Sequence[Hit] = ()) -> list[Line]:
+    """Plan sentences that name the trade itself, best first, a few at most.
+
+    A passage that retrieval found keeps its rank, so its sentences score like the question's
+    other candidates and the two can be ordered together."""
     assert q.sector is not None
-    named = [ctx.hit(p) for p in ctx.sector_passages(q.sector)]
+    found = {h.passage.id: h for h in hits}
+    named = [found.get(p.id) or ctx.hit(p) for p in ctx.sector_passages(q.sector)]
     scored = [s for s in score_sentences(q, named, ctx.idf) if any(n in s.text for n in q.sector.names)]
     lines: list[Line] = []
     taken = list(chosen)
