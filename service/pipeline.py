@@ -32,11 +32,16 @@ def compute_idf(passages: Sequence[Passage]) -> dict[str, float]:
     for p in passages:
         df.update(set(tokens(index_text(p))))
     n = len(passages)
-    return {t: math.log(1 + n / c) for t, c in df.items()} | {"__unseen__": math.log(1 + n)}
+    idf = {t: math.log(1 + n / c) for t, c in df.items()}
+    # A word the documents never use says nothing about which passage answers, so it weighs like
+    # their commonest word. Weighed like the rarest one, everyday words no passage contains
+    # (巴西龟, 川菜馆) outweighed the words the passages share with the question (dev split:
+    # hit@1 0.785 → 0.819, false abstentions 0.020 → 0.007, abstention recall unchanged).
+    return idf | {"__unseen__": min(idf.values(), default=1.0)}
 
 
 class _Idf(dict[str, float]):
-    """IDF that treats a term never seen in the corpus as the rarest kind."""
+    """IDF that weighs a term never seen in the corpus like the commonest one."""
 
     def __init__(self, base: Mapping[str, float]) -> None:
         super().__init__(base)

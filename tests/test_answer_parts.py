@@ -10,7 +10,7 @@ import pytest
 from indexer.records import Hit, Passage
 from service import decide, wording
 from service.analyze import analyse
-from service.answer import Scored
+from service.answer import Scored, coverage
 from service.draft import Draft, Line, Piece, quoted, render
 from service.intents import load_intents
 from service.parts import split_parts
@@ -253,3 +253,21 @@ def test_sector_sentences_keep_the_rank_retrieval_gave_their_passage() -> None:
     lines = sector_lines(Ctx(), q, (), [found])  # type: ignore[arg-type]
     ranks = {p.hit.passage.id: p.hit.rank for line in lines for p in line.pieces if p.hit is not None}
     assert ranks == {"p:found": 0, "p:other": 99}
+
+
+# ---- weights ----------------------------------------------------------------------------
+
+
+def test_a_word_the_corpus_never_uses_weighs_like_its_commonest_word() -> None:
+    from service.pipeline import _Idf, compute_idf
+
+    texts = ["湿地保护", "湿地放生外来物种", "湿地公园建设", "噪声管理"]
+    passages = [
+        Passage(f"p:{i}", "langfang-eco-plan", ("一、总则",), t, 0, len(t)) for i, t in enumerate(texts)
+    ]
+    idf = _Idf(compute_idf(passages))
+    seen = {k: v for k, v in idf.items() if k != "__unseen__"}
+    assert idf.get("巴西龟") == min(seen.values())  # 总则 heads every passage: the commonest word
+    assert idf.get("巴西龟") < idf.get("湿地") < idf.get("噪声")
+    # So a passage that shares the question's corpus words is not outweighed by one unknown word.
+    assert coverage("湿地放生外来物种", [("湿地",), ("放生",), ("巴西龟",)], idf) > 0.5
