@@ -163,9 +163,8 @@ class _EverydayIndex:
 
     def entries(self, term: str) -> list[int]:
         found = set(self.pieces.get(term, ()))
-        for i in range(len(term)):
-            for j in range(i + 1, len(term) + 1):
-                found |= self.wordings.get(term[i:j], frozenset())
+        for piece in _substrings(term):
+            found |= self.wordings.get(piece, frozenset())
         return sorted(found)
 
 
