@@ -186,6 +186,17 @@ def embed_threads(settings: Settings) -> int:
     return max(1, min(usable_cpus(), _MAX_TORCH_THREADS))
 
 
+def worker_embed_threads(workers: int, cpus: int | None = None) -> int:
+    """Embedding threads per worker when ``workers`` processes share the machine.
+
+    Each worker's runtime would otherwise start one thread per CPU, and the pools fight over the
+    cores: measured with two workers on 2 cores at c=8, one thread each served 54 req/s against
+    47 with two each.
+    """
+    cpus = usable_cpus() if cpus is None else cpus
+    return max(1, cpus // max(1, workers))
+
+
 def _configure_torch_threads(threads: int = 0) -> None:
     """Use the CPUs this process may run on (cgroup/affinity aware), unless the user chose."""
     global _threads_configured

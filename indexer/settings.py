@@ -60,11 +60,13 @@ class Settings(BaseSettings):
     # Rate limits in the `limits` notation ("120/minute", "10/second;300/hour"); empty is off.
     rate_limit_ip: str = ""
     rate_limit_key: str = ""
-    # Ask and search: at most this many run at once, this many wait, each wait at most this long.
-    # Eight running keep both cores busy while requests wait on I/O and the GIL.
-    max_inflight: int = 8
-    max_queued: int = 32
-    queue_timeout_s: float = 10.0
+    # Ask and search: at most this many run at once per worker, this many wait, each wait at most
+    # this long. Four running keep two cores busy; more only stretch every request. With two
+    # workers on 2 cores, 4 + 8 kept admitted requests under 1 s at p99 with 128 clients (8 + 32:
+    # 2.2 s), and shed nothing at 8 (bench/results/latest.md).
+    max_inflight: int = 4
+    max_queued: int = 8
+    queue_timeout_s: float = 2.0
     log_level: str = "INFO"
     # Prometheus /metrics (counts and timings only, no question text).
     metrics: bool = True

@@ -189,6 +189,10 @@ def serve(
         os.environ["PLANQA_BUILD_ON_START"] = "1"
     if reload_interval is not None:
         os.environ["PLANQA_RELOAD_INTERVAL"] = str(reload_interval)
+    if workers > 1 and not os.environ.get("PLANQA_EMBED_THREADS"):
+        from indexer.embed import worker_embed_threads
+
+        os.environ["PLANQA_EMBED_THREADS"] = str(worker_embed_threads(workers))
     get_settings.cache_clear()
     settings = get_settings()
     options: dict[str, object] = {

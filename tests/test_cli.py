@@ -58,3 +58,35 @@ def test_search_json_and_index_reuse(index_settings: Settings) -> None:
     assert bad.returncode == 1 and "hybrid" in bad.stderr
     again = run(["index"], index_settings)
     assert again.returncode == 0 and "0 embeddings computed" in again.stdout
+
+
+@pytest.mark.parametrize(("workers", "preset", "expected"), [(2, "", "split"), (2, "3", "3"), (1, "", "")])
+def test_serve_splits_embedding_threads_between_workers(
+    monkeypatch: pytest.MonkeyPatch, workers: int, preset: str, expected: str
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from indexer.embed import usable_cpus
+    from service.cli import app
+
+    monkeypatch.setenv("PLANQA_EMBED_THREADS", preset or "1")  # whatever serve writes is undone after
+    if not preset:
+        monkeypatch.delenv("PLANQA_EMBED_THREADS")
+    seen: dict[str, str] = {}
+    monkeypatch.setattr(
+        uvicorn, "run", lambda *a, **k: seen.update(env=os.environ.get("PLANQA_EMBED_THREADS", ""))
+    )
+    result = CliRunner().invoke(app, ["serve", "--workers", str(workers), "--port", "8999"])
+    assert result.exit_code == 0, result.output
+    want = str(max(1, usable_cpus() // workers)) if expected == "split" else expected
+    assert seen["env"] == want
+
+
+def test_worker_embed_threads_shares_the_cpus() -> None:
+    from indexer.embed import worker_embed_threads
+
+    assert worker_embed_threads(1, cpus=2) == 2
+    assert worker_embed_threads(2, cpus=2) == 1
+    assert worker_embed_threads(3, cpus=2) == 1
+    assert worker_embed_threads(4, cpus=8) == 2

@@ -95,8 +95,30 @@ function askForKey(reason) {
 // ------------------------------------------------------------ requests
 
 const NETWORK_MESSAGE = "无法连接服务器。请确认服务已启动、网络正常后重试。";
+// A busy server (503) or a rate limit (429) names when to come back; short waits are taken
+// quietly, a few times, before the user sees an error.
+const BACKOFF_TRIES = 2;
+const BACKOFF_MAX_S = 5;
+
+function retryAfterSeconds(res) {
+  if (res.status !== 503 && res.status !== 429) return null;
+  const value = Number(res.headers.get("Retry-After"));
+  return Number.isFinite(value) && value >= 0 && value <= BACKOFF_MAX_S ? value : null;
+}
+
+function pause(seconds, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, seconds * 1000);
+    if (signal)
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(new DOMException("aborted", "AbortError"));
+      });
+  });
+}
 
 async function request(path, init = {}) {
+  let backoffs = 0;
   for (;;) {
     const usedKey = currentKey();
     const headers = { ...(init.headers || {}) };
@@ -107,6 +129,12 @@ async function request(path, init = {}) {
     } catch (err) {
       if (err && err.name === "AbortError") throw err;
       throw new ApiError(NETWORK_MESSAGE, { code: "network" });
+    }
+    const wait = retryAfterSeconds(res);
+    if (wait !== null && backoffs < BACKOFF_TRIES) {
+      backoffs += 1;
+      await pause(wait, init.signal);
+      continue;
     }
     if (res.status !== 401) {
       if (!res.ok) throw await errorFrom(res);

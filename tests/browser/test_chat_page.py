@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -240,6 +241,46 @@ def test_server_down_and_4xx_errors_are_shown_in_words(page: Page) -> None:
     turn.locator(".error-box button").click()
     expect(turn).to_have_attribute("data-status", "done")
     expect(turn.locator(".answer-text")).to_contain_text("35")
+
+
+def test_busy_server_is_retried_after_its_retry_after(page: Page) -> None:
+    refused: list[float] = []
+
+    def busy_once(route: Any) -> None:
+        if refused:
+            route.continue_()
+            return
+        refused.append(time.monotonic())
+        route.fulfill(
+            status=503,
+            headers={"Retry-After": "1", "Content-Type": "application/json"},
+            body='{"error": "busy", "detail": "the server is busy; retry shortly"}',
+        )
+
+    page.route("**/api/ask/stream", busy_once)
+    turn = ask(page, INDICATOR_QUESTION)
+    waited = time.monotonic() - refused[0]
+    expect(turn.locator(".answer-text")).to_contain_text("35")
+    assert waited >= 1.0, waited  # the second try came no sooner than the server asked
+    page.unroute("**/api/ask/stream")
+
+
+def test_a_server_that_stays_busy_is_reported_in_words(page: Page) -> None:
+    tries: list[int] = []
+
+    def always_busy(route: Any) -> None:
+        tries.append(1)
+        route.fulfill(
+            status=503,
+            headers={"Retry-After": "0", "Content-Type": "application/json"},
+            body='{"error": "busy", "detail": "the server is busy; retry shortly"}',
+        )
+
+    page.route("**/api/ask/stream", always_busy)
+    turn = ask(page, INDICATOR_QUESTION, expect_status="error")
+    expect(turn.locator(".error-box")).to_contain_text("busy")
+    assert len(tries) == 3  # the first try and two quiet retries, then the words
+    page.unroute("**/api/ask/stream")
 
 
 def test_api_key_is_asked_once_and_kept_for_the_tab(
