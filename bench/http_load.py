@@ -395,11 +395,11 @@ def main() -> None:
                 print(soak_lines[0], flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
     by = {(r.kind, r.workers, r.conns): r for r in results}
-    threads_note = (
-        os.environ.get("PLANQA_EMBED_THREADS") or "all CPUs"
-        if args.all_threads or os.environ.get("PLANQA_EMBED_THREADS")
-        else "CPUs / workers (as `planqa serve --workers N` sets it)"
-    )
+    fixed_threads = os.environ.get("PLANQA_EMBED_THREADS")
+    if fixed_threads or args.all_threads:
+        threads_note = fixed_threads or "all CPUs"
+    else:
+        threads_note = "CPUs / workers (as `planqa serve --workers N` sets it)"
     scale = []
     for kind in args.kinds.split(","):
         for conns in [int(c) for c in args.conns.split(",")]:

@@ -102,18 +102,27 @@ const BACKOFF_MAX_S = 5;
 
 function retryAfterSeconds(res) {
   if (res.status !== 503 && res.status !== 429) return null;
-  const value = Number(res.headers.get("Retry-After"));
+  const header = res.headers.get("Retry-After");
+  if (header === null || header.trim() === "") return null; // Number("") would be 0: no hint given
+  const value = Number(header);
   return Number.isFinite(value) && value >= 0 && value <= BACKOFF_MAX_S ? value : null;
 }
 
 function pause(seconds, signal) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, seconds * 1000);
-    if (signal)
-      signal.addEventListener("abort", () => {
-        clearTimeout(timer);
-        reject(new DOMException("aborted", "AbortError"));
-      });
+    if (signal && signal.aborted) {
+      reject(new DOMException("aborted", "AbortError"));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new DOMException("aborted", "AbortError"));
+    };
+    const timer = setTimeout(() => {
+      if (signal) signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, seconds * 1000);
+    if (signal) signal.addEventListener("abort", onAbort, { once: true });
   });
 }
 

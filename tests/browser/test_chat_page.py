@@ -283,6 +283,24 @@ def test_a_server_that_stays_busy_is_reported_in_words(page: Page) -> None:
     page.unroute("**/api/ask/stream")
 
 
+def test_a_503_without_retry_after_is_reported_at_once(page: Page) -> None:
+    tries: list[int] = []
+
+    def not_ready(route: Any) -> None:
+        tries.append(1)
+        route.fulfill(
+            status=503,
+            headers={"Content-Type": "application/json"},
+            body='{"error": "not_ready", "detail": "the index is loading"}',
+        )
+
+    page.route("**/api/ask/stream", not_ready)
+    turn = ask(page, INDICATOR_QUESTION, expect_status="error")
+    expect(turn.locator(".error-box")).to_contain_text("the index is loading")
+    assert len(tries) == 1  # no Retry-After: nothing says when to come back, so no quiet retry
+    page.unroute("**/api/ask/stream")
+
+
 def test_api_key_is_asked_once_and_kept_for_the_tab(
     browser: Any, keyed_server: LiveServer, probe: PageProbe
 ) -> None:
