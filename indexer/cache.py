@@ -19,6 +19,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from .embed import Embedder
+    from .embed_pool import PoolFor
 
 Progress = Callable[[int, int], None]
 _SCHEMA = """
@@ -26,6 +27,9 @@ CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER NOT NULL, 
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _CHUNK = 500  # keys per SELECT; SQLite limits the number of bound parameters
+# Texts per embedding call and per cache transaction: enough for the runtime to sort by length,
+# few enough that a killed build loses seconds of work.
+CHUNK = 128
 
 
 def cache_key(model_id: str, text: str) -> str:
@@ -118,22 +122,32 @@ def embed_with_cache(
     embedder: Embedder,
     texts: Sequence[str],
     cache: EmbeddingCache,
-    batch_size: int = 16,
+    chunk: int = CHUNK,
     progress: Progress | None = None,
+    pool_for: PoolFor | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Vectors for ``texts``; returns them and how many had to be computed (saved per batch)."""
+    """Vectors for ``texts``; returns them and how many had to be computed (saved per chunk).
+
+    Missing texts are embedded longest first, so each runtime batch holds texts of similar
+    length and little of it is padding (torch, batches of 16 over 400 corpus passages: 12.2
+    passages/s in corpus order, 17.8/s sorted). ``pool_for(n)`` may hand the work to worker
+    processes (``indexer.embed_pool``); the cache is written in the same chunks either way.
+    """
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32), 0
     keys = [cache_key(embedder.model_id, t) for t in texts]
     have = cache.get(keys)
-    # One computation per distinct missing text, in corpus order.
+    # One computation per distinct missing text.
     missing = list({k: i for i, k in enumerate(keys) if k not in have}.values())
+    missing.sort(key=lambda i: -len(texts[i]))
+    batches = [missing[s : s + max(1, chunk)] for s in range(0, len(missing), max(1, chunk))]
+    pool = pool_for(len(missing)) if pool_for and missing else None
+    asked = ([texts[i] for i in b] for b in batches)
+    results = pool.map(asked) if pool else (embedder.embed(t, kind="passage") for t in asked)
     done = 0
     if progress:
         progress(0, len(missing))
-    for start in range(0, len(missing), max(1, batch_size)):
-        batch = missing[start : start + batch_size]
-        vecs = embedder.embed([texts[i] for i in batch], kind="passage")
+    for batch, vecs in zip(batches, results, strict=True):
         fresh = [(keys[i], np.asarray(v, dtype=np.float32)) for i, v in zip(batch, vecs, strict=True)]
         cache.put(fresh)
         have.update(fresh)

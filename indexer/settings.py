@@ -23,11 +23,17 @@ class Settings(BaseSettings):
     embedding_model: str = DEFAULT_MODEL
     model_cache_dir: Path | None = None
     embed_batch_size: int = 16
+    # Texts per embedding call and per cache transaction in a build (a killed build loses at
+    # most one such chunk per worker); the runtime sorts each by length.
+    embed_chunk: int = 128
     # auto (ONNX fp32 for a local model, else torch), torch (sentence-transformers), onnx (ONNX
     # Runtime, int8) or onnx-fp32; see indexer/embed.py and indexer/onnx_embed.py.
     embedding_backend: str = "auto"
     # Intra-op threads of the embedding runtime per process; 0 = every CPU this process may use.
     embed_threads: int = 0
+    # Processes that embed a large `planqa index` build, one thread each; 0 = one per CPU once
+    # at least 1,000 texts are to be computed, 1 = always in the building process.
+    embed_workers: int = 0
     api_keys: str = ""
     # Keys for write and operator actions (document upload, reload, feedback listing).
     admin_keys: str = ""

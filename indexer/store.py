@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,8 @@ from .channels import Channels, build_channels, load_channels
 from .corpus import Corpus, index_text, load_corpus
 from .dense import DenseIndex
 from .docstore import corpus_source
+from .embed import usable_cpus
+from .embed_pool import Loader, lazy_pool
 from .errors import IndexError_
 from .generations import FIX, MANIFEST
 from .records import Passage
@@ -75,6 +77,7 @@ def build_index(
     progress: Progress | None = None,
     on_wait: Callable[[int], None] | None = None,
     only_if_stale: bool = False,
+    pool_loader: Loader | None = None,
 ) -> dict[str, object]:
     """Builds a new generation beside the live one and switches to it; returns its manifest.
 
@@ -82,7 +85,8 @@ def build_index(
     of a build being waited for). The live generation is never touched; a failed or killed
     build leaves nothing but a staging directory, removed by the next build. With
     ``only_if_stale`` a live generation that is fresh and intact is kept (``"reused": True``);
-    that check runs under the lock, so processes starting together build once.
+    that check runs under the lock, so processes starting together build once. With
+    ``pool_loader`` a big build embeds in worker processes (``indexer.embed_pool``).
     """
     root = settings.resolved_index_dir
     with generations.build_lock(root, on_wait):
@@ -96,15 +100,17 @@ def build_index(
         passages = corpus.passages
         texts = [index_text(p) for p in passages]
         try:
-            with EmbeddingCache(cache_path(settings.data_dir, embedder.model_id)) as cache:
-                vectors, computed = embed_with_cache(
-                    embedder, texts, cache, settings.embed_batch_size, progress
-                )
+            with (
+                EmbeddingCache(cache_path(settings.data_dir, embedder.model_id)) as cache,
+                lazy_pool(pool_loader, settings.embed_workers, usable_cpus(), embedder.model_id) as pool_for,
+            ):
+
+                def embed(ts: Sequence[str]) -> tuple[np.ndarray, int]:
+                    return embed_with_cache(embedder, ts, cache, settings.embed_chunk, progress, pool_for)
+
+                vectors, computed = embed(texts)
                 channels = build_channels(
-                    [p.text for p in passages],
-                    texts,
-                    [d.text for d in corpus.documents],
-                    lambda ts: embed_with_cache(embedder, ts, cache, settings.embed_batch_size, progress),
+                    [p.text for p in passages], texts, [d.text for d in corpus.documents], embed
                 )
         except Exception as exc:
             if generations._no_space(exc, settings.data_dir):

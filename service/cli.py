@@ -40,6 +40,7 @@ def build(force: bool = False, quiet: bool = False) -> dict[str, object]:
     from indexer.corpus import load_corpus
     from indexer.docstore import corpus_source
     from indexer.embed import load_embedder
+    from indexer.embed_pool import settings_loader
     from indexer.settings import get_settings
     from indexer.store import build_index
 
@@ -63,7 +64,15 @@ def build(force: bool = False, quiet: bool = False) -> dict[str, object]:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return build_index(settings, embedder, corpus, progress, waiting, only_if_stale=not force)
+        return build_index(
+            settings,
+            embedder,
+            corpus,
+            progress,
+            waiting,
+            only_if_stale=not force,
+            pool_loader=settings_loader(settings),
+        )
 
 
 @app.command()

@@ -22,9 +22,7 @@ from tests.lifecycle_util import FakeEmbedder, fingerprint, small_corpus
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        corpus_dir=small_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", embed_batch_size=8
-    )
+    return Settings(corpus_dir=small_corpus(tmp_path / "corpus"), data_dir=tmp_path / "data", embed_chunk=8)
 
 
 def test_each_build_is_a_new_generation_and_the_live_one_is_never_touched(settings: Settings) -> None:
@@ -193,13 +191,13 @@ def test_embeddings_are_kept_batch_by_batch_when_a_build_dies(settings: Settings
         store.build_index(settings, crashing)
     assert generations.read_pointer(settings.resolved_index_dir) is None
     with EmbeddingCache(cache_path(settings.data_dir, FakeEmbedder.model_id)) as cache:
-        assert len(cache) == 3 * settings.embed_batch_size
+        assert len(cache) == 3 * settings.embed_chunk
     rerun = FakeEmbedder()
     manifest = store.build_index(settings, rerun)
     total = int(manifest["passages"])  # type: ignore[call-overload]
     computed = int(manifest["embeddings_computed"])  # type: ignore[call-overload]
     # Passages kept from the dead build are not embedded again; sentence vectors come on top.
-    assert computed <= total - 3 * settings.embed_batch_size
+    assert computed <= total - 3 * settings.embed_chunk
     assert rerun.embedded >= computed
 
 
