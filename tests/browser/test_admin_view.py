@@ -1,4 +1,4 @@
-"""The chat page's admin view in the system Chromium: key, upload, cited answer, removal.
+"""The chat page's admin view in the system Chromium: key, upload, cited answer, replace, removal.
 
 The server runs over a copy of the session index, so the upload's rebuild embeds only the new
 passages and the other browser tests keep their unchanged corpus.
@@ -42,6 +42,7 @@ DOC_MD = f"""# {TITLE}
 湿地巡护员每日巡查两次，发现捕猎候鸟的行为立即报告县林业部门。
 """
 QUESTION = "潮白河湿地候鸟保护期内禁止做什么？"
+OLD_PERIOD, NEW_PERIOD = "三月一日至五月十日", "三月十五日至五月三十一日"
 
 
 @pytest.fixture
@@ -77,6 +78,12 @@ def served_docs(url: str, query: str) -> set[str]:
     return {hit["doc_id"] for hit in r.json()["results"]}
 
 
+def served_text(url: str, query: str) -> str:
+    r = httpx.post(f"{url}/api/search", json={"query": query, "top_k": 20}, timeout=30)
+    assert r.status_code == 200, r.text
+    return "\n".join(hit["text"] for hit in r.json()["results"])
+
+
 def test_wrong_key_is_refused_in_words(admin_page: Page) -> None:
     enter_key(admin_page, "not-the-key")
     expect(admin_page.locator("#admin-error")).to_have_text("管理员密钥无效，请重新输入。")
@@ -85,7 +92,7 @@ def test_wrong_key_is_refused_in_words(admin_page: Page) -> None:
     assert stored_keys(admin_page)["session"] is None
 
 
-def test_upload_ask_cite_remove(admin_page: Page, admin_server: LiveServer, tmp_path: Path) -> None:
+def test_upload_ask_cite_replace_remove(admin_page: Page, admin_server: LiveServer, tmp_path: Path) -> None:
     page = admin_page
     enter_key(page, ADMIN_KEY)
     expect(page.locator("#admin-manage")).to_be_visible()
@@ -126,6 +133,28 @@ def test_upload_ask_cite_remove(admin_page: Page, admin_server: LiveServer, tmp_
     expect(card.locator(".card-doc")).to_have_text(TITLE)
     expect(card.locator(".card-section")).to_have_text(SECTION)
     expect(card.locator(".card-text")).to_contain_text("放飞无人机")
+
+    # Replace: a new version with another protection period is cited instead of the old one.
+    v2 = tmp_path / f"{DOC_ID}-v2.md"
+    v2.write_text(DOC_MD.replace(OLD_PERIOD, NEW_PERIOD), encoding="utf-8")
+    with page.expect_file_chooser() as chooser:
+        row.locator(".doc-replace").click()
+    chooser.value.set_files(str(v2))
+    expect(page.locator("#admin-status")).to_contain_text("第 2 版")
+    expect(row.locator("td").nth(2)).to_have_text("2")
+    expect(row.locator(".doc-status")).to_have_attribute("data-status", "ready", timeout=300_000)
+    deadline = time.monotonic() + 180
+    while NEW_PERIOD not in served_text(admin_server.url, "潮白河湿地 候鸟保护期"):
+        assert time.monotonic() < deadline, "the new version is not served"
+        time.sleep(1)
+    page.locator("#question").fill(QUESTION)
+    page.locator("#question").press("Enter")
+    turn = page.locator("#turns > .turn").last
+    expect(turn).to_have_attribute("data-status", "done")
+    card = turn.locator(".cards-cite .card", has_text=TITLE).first
+    expect(card.locator(".card-text")).to_contain_text(NEW_PERIOD)
+    expect(card.locator(".card-text")).not_to_contain_text(OLD_PERIOD)
+    assert OLD_PERIOD not in served_text(admin_server.url, "潮白河湿地 候鸟保护期")
 
     remove = row.locator(".doc-remove")
     remove.click()
