@@ -124,6 +124,17 @@ def test_answerable(url: str, question: str, facts: list[str], section: str) -> 
             assert n in numbers
 
 
+def test_a_long_article_cites_its_matching_part_first(url: str) -> None:
+    # 森林法第七十四条 is stored in two parts; the penalty asked about is in the second.
+    body = ask(url, "往林地里排放重金属超标的污水污泥，森林法怎么处罚？")
+    assert not body["abstained"], body["answer"]
+    first = body["citations"][0]
+    assert first["section"].endswith("第七十四条") and "重金属" in first["text"], first
+    assert body["answer"].startswith("根据《中华人民共和国森林法》第七十四条[1]："), body["answer"]
+    # The article is still quoted in its own order: the opening part comes first in the text.
+    assert body["answer"].index("进行开垦") < body["answer"].index("重金属")
+
+
 @pytest.mark.parametrize("question", UNANSWERABLE)
 def test_unanswerable_abstains_with_related(url: str, question: str) -> None:
     body = ask(url, question)

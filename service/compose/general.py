@@ -20,7 +20,11 @@ def article_lines(ctx: Context, best: Scored) -> list[Line]:
     if sum(len(x.text) for x in parts) > ARTICLE_CHARS:
         parts = [x for x in parts if x.id == p.id or x is parts[0]]
     article = p.section[-1]
-    pieces = [Piece(wording.article_intro(best.hit.doc_title, article))]
+    intro = wording.article_intro(best.hit.doc_title, article)
+    # The article is quoted in its own order, but the part that matched best is what the answer
+    # rests on: it gets citation [1], marked on the words that name the article.
+    lead = len(parts) > 1 and parts[0].id != p.id
+    pieces = [Piece(intro.removesuffix("："), best.hit, "：", p.text) if lead else Piece(intro)]
     for x in parts:
         hit = best.hit if x.id == p.id else ctx.hit(x)
         whole = Scored(hit, 0, len(x.text), 1.0)
