@@ -207,7 +207,7 @@ def test_kill_9_during_index_keeps_live_index_serving_and_the_embeddings(
         seeded.put(shared.get(plan_keys).items())
     seeded_rows = len(plan_keys)
     law_passages = len(corpus.passages) - seeded_rows
-    env = _env(corpus_dir, cold, index, warm, PLANQA_EMBED_BATCH_SIZE="4")
+    env = _env(corpus_dir, cold, index, warm, PLANQA_EMBED_CHUNK="4")
 
     with serve(create_app(warm)) as url:
         assert wait_settled(url).json()["index"]["generation"] == live
