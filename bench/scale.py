@@ -196,8 +196,9 @@ def table(rows: list[dict[str, object]], note: str) -> str:
         def f(key: str, fmt: str = "{:.0f}", row: dict[str, object] = r) -> str:
             return fmt.format(row[key])
 
+        label = "full" if r["size"] == "full" else f"{r['size']}×"
         lines.append(
-            f"| {r['size']}× | {r['documents']} | {r['passages']} | {r['sentences']} | {f('cold_s')} s "
+            f"| {label} | {r['documents']} | {r['passages']} | {r['sentences']} | {f('cold_s')} s "
             f"| {f('cold_rss')} MB | {f('warm_s')} s | {f('warm_rss')} MB "
             f"| {f('index_mb')} / {f('cache_mb')} MB | {f('ready_s', '{:.1f}')} s "
             f"| {f('/api/search:p50')} / {f('/api/search:p95')} ms "

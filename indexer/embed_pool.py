@@ -118,8 +118,10 @@ def lazy_pool(loader: Loader | None, setting: int, cpus: int, model_id: str) -> 
     def pool_for(to_compute: int) -> EmbedPool | None:
         if started:
             return started[0]
-        workers = pool_size(setting, to_compute, cpus) if loader else 0
-        if not workers or loader is None:
+        if loader is None:
+            return None
+        workers = pool_size(setting, to_compute, cpus)
+        if not workers:
             return None
         started.append(EmbedPool(loader, workers, model_id))
         return started[0]

@@ -72,16 +72,28 @@ def stored_keys(page: Page) -> dict[str, Any]:
     )
 
 
-def served_docs(url: str, query: str) -> set[str]:
+def served(url: str, query: str) -> list[dict[str, Any]]:
     r = httpx.post(f"{url}/api/search", json={"query": query, "top_k": 20}, timeout=30)
     assert r.status_code == 200, r.text
-    return {hit["doc_id"] for hit in r.json()["results"]}
+    hits: list[dict[str, Any]] = r.json()["results"]
+    return hits
+
+
+def served_docs(url: str, query: str) -> set[str]:
+    return {hit["doc_id"] for hit in served(url, query)}
 
 
 def served_text(url: str, query: str) -> str:
-    r = httpx.post(f"{url}/api/search", json={"query": query, "top_k": 20}, timeout=30)
-    assert r.status_code == 200, r.text
-    return "\n".join(hit["text"] for hit in r.json()["results"])
+    return "\n".join(hit["text"] for hit in served(url, query))
+
+
+def cited_card(page: Page, question: str) -> Any:
+    """Asks on the page; the citation card of the uploaded document in the finished answer."""
+    page.locator("#question").fill(question)
+    page.locator("#question").press("Enter")
+    turn = page.locator("#turns > .turn").last
+    expect(turn).to_have_attribute("data-status", "done")
+    return turn.locator(".cards-cite .card", has_text=TITLE).first
 
 
 def test_wrong_key_is_refused_in_words(admin_page: Page) -> None:
@@ -125,11 +137,7 @@ def test_upload_ask_cite_replace_remove(admin_page: Page, admin_server: LiveServ
     print(f"upload to ready: {time.monotonic() - started:.1f}s")
     expect(row.locator(".doc-title")).to_contain_text(TITLE)
 
-    page.locator("#question").fill(QUESTION)
-    page.locator("#question").press("Enter")
-    turn = page.locator("#turns > .turn").last
-    expect(turn).to_have_attribute("data-status", "done")
-    card = turn.locator(".cards-cite .card", has_text=TITLE).first
+    card = cited_card(page, QUESTION)
     expect(card.locator(".card-doc")).to_have_text(TITLE)
     expect(card.locator(".card-section")).to_have_text(SECTION)
     expect(card.locator(".card-text")).to_contain_text("放飞无人机")
@@ -147,11 +155,7 @@ def test_upload_ask_cite_replace_remove(admin_page: Page, admin_server: LiveServ
     while NEW_PERIOD not in served_text(admin_server.url, "潮白河湿地 候鸟保护期"):
         assert time.monotonic() < deadline, "the new version is not served"
         time.sleep(1)
-    page.locator("#question").fill(QUESTION)
-    page.locator("#question").press("Enter")
-    turn = page.locator("#turns > .turn").last
-    expect(turn).to_have_attribute("data-status", "done")
-    card = turn.locator(".cards-cite .card", has_text=TITLE).first
+    card = cited_card(page, QUESTION)
     expect(card.locator(".card-text")).to_contain_text(NEW_PERIOD)
     expect(card.locator(".card-text")).not_to_contain_text(OLD_PERIOD)
     assert OLD_PERIOD not in served_text(admin_server.url, "潮白河湿地 候鸟保护期")
