@@ -38,12 +38,17 @@ class Channels:
 
 
 def build_channels(
-    passage_texts: Sequence[str], index_texts: Sequence[str], documents: Sequence[str], embed: EmbedFn
+    passage_texts: Sequence[str],
+    index_texts: Sequence[str],
+    documents: Sequence[str],
+    embed: EmbedFn,
+    with_sentences: Sequence[bool] | None = None,
 ) -> Channels:
     """All channels in memory (sentence vectors through ``embed``); ``documents`` are the whole
-    cleaned texts, where abbreviations are learnt."""
+    cleaned texts, where abbreviations are learnt. ``with_sentences`` marks the passages that
+    get sentence vectors (default: all)."""
     char = SparseIndex.build(list(index_texts), char_tokens)
-    units = sentence_units(passage_texts, index_texts)
+    units = sentence_units(passage_texts, index_texts, with_sentences)
     t0 = time.perf_counter()
     vectors, computed = embed(units.texts)
     seconds = time.perf_counter() - t0

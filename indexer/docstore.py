@@ -30,6 +30,10 @@ STORE_MANIFEST = "documents.json"
 STORE_FORMAT = 1
 STATUSES = ("indexing", "ready", "failed")
 _META_FIELDS = tuple(DocumentMeta.__dataclass_fields__)
+# Fields a store written before they existed lacks: their dataclass default.
+_META_DEFAULTS = {
+    k: f.default for k, f in DocumentMeta.__dataclass_fields__.items() if isinstance(f.default, str)
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def read_store(root: Path) -> list[StoredDocument]:
         raise CorpusError(f"document store {path} has an unknown format {raw.get('format')!r}")
     out = []
     for entry in raw["documents"]:
-        meta = DocumentMeta(**{k: str(entry.get(k, "")) for k in _META_FIELDS})
+        meta = DocumentMeta(**{k: str(entry.get(k) or _META_DEFAULTS.get(k, "")) for k in _META_FIELDS})
         out.append(
             StoredDocument(
                 meta,
@@ -177,10 +181,11 @@ class DocumentStore:
         kind: str | None = None,
         issuer: str | None = None,
         version_date: str | None = None,
+        tier: str | None = None,
     ) -> str:
         from .metadata import sha256_hex, suggest_id
 
-        fields = {"title": title, "kind": kind, "issuer": issuer, "version_date": version_date}
+        fields = {"title": title, "kind": kind, "issuer": issuer, "version_date": version_date, "tier": tier}
         # Validated before the lock and before a fresh store is seeded: a refused file writes nothing.
         checked = self._validated("new", filename, data, fields)
         with self._locked() as docs:
@@ -194,9 +199,15 @@ class DocumentStore:
             return doc_id
 
     def replace(
-        self, doc_id: str, filename: str, data: bytes, title: str | None = None, kind: str | None = None
+        self,
+        doc_id: str,
+        filename: str,
+        data: bytes,
+        title: str | None = None,
+        kind: str | None = None,
+        tier: str | None = None,
     ) -> int:
-        """A new version of ``doc_id``; its title and kind stay unless given. Returns the version."""
+        """A new version of ``doc_id``; its title, kind and tier stay unless given. Returns the version."""
         from .metadata import sha256_hex
 
         with self._locked() as docs:
@@ -209,6 +220,7 @@ class DocumentStore:
                 "kind": kind or old.meta.kind,
                 "issuer": old.meta.issuer or None,
                 "version_date": None,
+                "tier": tier or old.meta.tier,
             }
             meta = replace(self._validated(doc_id, filename, data, fields), file=file)
             _write_atomic(self.root / file, data)

@@ -27,6 +27,11 @@ CHANNELS: tuple[str, ...] = (
 class Fusion:
     k: float
     weights: tuple[tuple[str, float], ...]  # (channel, weight) in CHANNELS order
+    # Fused score factor per document tier; a tier not listed keeps its score (factor 1).
+    tiers: tuple[tuple[str, float], ...] = ()
+
+    def tier_factor(self, tier: str) -> float:
+        return dict(self.tiers).get(tier, 1.0)
 
     def weight(self, channel: str) -> float:
         return dict(self.weights).get(channel, 0.0)
@@ -41,7 +46,12 @@ class Fusion:
         if unknown:
             raise ValueError(f"unknown fusion channels: {', '.join(sorted(unknown))}")
         merged = {**dict(self.weights), **weights}
-        return Fusion(self.k if k is None else k, tuple((c, float(merged.get(c, 0.0))) for c in CHANNELS))
+        channels = tuple((c, float(merged.get(c, 0.0))) for c in CHANNELS)
+        return Fusion(self.k if k is None else k, channels, self.tiers)
+
+    def with_tiers(self, **factors: float) -> Fusion:
+        """A copy with some tier factors changed."""
+        return Fusion(self.k, self.weights, tuple({**dict(self.tiers), **factors}.items()))
 
 
 def parse_fusion(raw: Mapping[str, Any]) -> Fusion:
@@ -55,7 +65,17 @@ def parse_fusion(raw: Mapping[str, Any]) -> Fusion:
     for name, w in weights.items():
         if not isinstance(w, int | float) or isinstance(w, bool) or w < 0:
             raise ValueError(f"fusion.toml: weight of {name!r} must be a number >= 0")
-    return Fusion(float(k), tuple((c, float(weights.get(c, 0.0))) for c in CHANNELS))
+    from .metadata import TIERS
+
+    tiers = raw.get("tiers", {})
+    unknown = set(tiers) - set(TIERS)
+    if unknown:
+        raise ValueError(f"fusion.toml: unknown tiers {', '.join(sorted(unknown))}; known: {TIERS}")
+    for name, f in tiers.items():
+        if not isinstance(f, int | float) or isinstance(f, bool) or not 0 < f <= 1:
+            raise ValueError(f"fusion.toml: factor of tier {name!r} must be a number in (0, 1]")
+    channels = tuple((c, float(weights.get(c, 0.0))) for c in CHANNELS)
+    return Fusion(float(k), channels, tuple((t, float(tiers[t])) for t in TIERS if t in tiers))
 
 
 @lru_cache(maxsize=1)

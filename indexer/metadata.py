@@ -10,6 +10,7 @@ from .clean import split_blocks
 from .extract import Extracted
 from .records import DocumentMeta
 
+TIERS = ("core", "reference")
 KINDS = ("plan", "law", "regulation", "measures", "standard", "notice", "other")
 # Checked in this order: 办法 ends in 法 but is not a law; 实施方案 is a plan-like scheme.
 _KIND_WORDS: tuple[tuple[str, str], ...] = (
@@ -73,6 +74,7 @@ def build_meta(
     kind: str | None = None,
     issuer: str | None = None,
     version_date: str | None = None,
+    tier: str | None = None,
 ) -> DocumentMeta:
     from .errors import InvalidRequest
 
@@ -80,6 +82,9 @@ def build_meta(
     kind = (kind or "").strip() or kind_from_title(title)
     if kind not in KINDS:
         raise InvalidRequest(f"unknown document kind {kind!r}", allowed=list(KINDS))
+    tier = (tier or "").strip() or TIERS[0]
+    if tier not in TIERS:
+        raise InvalidRequest(f"unknown document tier {tier!r}", allowed=list(TIERS))
     return DocumentMeta(
         id=doc_id,
         title=title,
@@ -89,4 +94,5 @@ def build_meta(
         file=file,
         format=extracted.format,
         sha256=sha256_hex(data),
+        tier=tier,
     )

@@ -15,6 +15,9 @@ class DocumentMeta:
     file: str
     format: str = ""  # docx | pdf | md | txt: what the original came in
     sha256: str = ""  # of the original file's bytes
+    # core: the plan and the laws it rests on, ranked first; reference: a bulk library beside
+    # them, found when asked for but never crowding the core out (see indexer/data/fusion.toml).
+    tier: str = "core"
 
 
 @dataclass(frozen=True)

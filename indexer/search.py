@@ -48,6 +48,14 @@ def _ordered(scores: np.ndarray, mask: np.ndarray | None, depth: int, floor: flo
     return Ranking(order, scores[order])
 
 
+def _tier_factors(index: LoadedIndex, fusion: Fusion) -> np.ndarray | None:
+    """Each passage's fused-score factor from its document's tier; None when all are 1."""
+    by_doc = {d.meta.id: fusion.tier_factor(d.meta.tier) for d in index.corpus.documents}
+    if all(f == 1.0 for f in by_doc.values()):
+        return None
+    return np.array([by_doc[p.doc_id] for p in index.corpus.passages], dtype=np.float64)
+
+
 class Searcher:
     def __init__(self, index: LoadedIndex, embedder: Embedder, fusion: Fusion | None = None) -> None:
         self.index = index
@@ -56,8 +64,14 @@ class Searcher:
         self.passages: list[Passage] = index.corpus.passages
         self.doc_titles = {d.meta.id: d.meta.title for d in index.corpus.documents}
         self._doc_of = np.array([p.doc_id for p in self.passages])
+        self._tier_factor = _tier_factors(index, self.fusion)
         self._qvecs: OrderedDict[str, np.ndarray] = OrderedDict()
         self._qlock = threading.Lock()
+
+    def use_fusion(self, fusion: Fusion) -> None:
+        """Rank with another fusion from now on (for ablations and tuning scripts)."""
+        self.fusion = fusion
+        self._tier_factor = _tier_factors(self.index, fusion)
 
     def check_doc_ids(self, doc_ids: Sequence[str] | None) -> None:
         if not doc_ids:
@@ -99,13 +113,11 @@ class Searcher:
         return _ordered(self.index.channels.char.scores(query), mask, depth, 0.0)
 
     def _dense_vec_ranking(self, qvec: np.ndarray, mask: np.ndarray | None, depth: int) -> Ranking:
-        # Filtering happens after the search, so ask FAISS for enough to survive it.
-        want = depth if mask is None else self.index.dense.size
-        scores, ids = self.index.dense.search(qvec, want)
-        if mask is not None:
-            keep = mask[ids]
-            scores, ids = scores[keep], ids[keep]
-        return Ranking(ids[:depth], scores[:depth])
+        if mask is None:
+            scores, ids = self.index.dense.search(qvec, depth)
+        else:
+            scores, ids = self.index.dense.search_within(qvec, depth, np.flatnonzero(mask))
+        return Ranking(ids, scores)
 
     def _sentence_vec_ranking(self, qvec: np.ndarray, mask: np.ndarray | None, depth: int) -> Ranking:
         if self.index.channels is None:
@@ -171,6 +183,10 @@ class Searcher:
         if mode == "dense":
             return self.dense_ranking(query, mask, depth)
         fused = fuse(self.channel_rankings(query, mask, depth, expansion), len(self.passages), self.fusion)
+        if mask is None and self._tier_factor is not None:
+            # Documents asked for by id are ranked among themselves, so tiers apply only to the
+            # whole knowledge base: a reference library ranks below the core it sits beside.
+            fused *= self._tier_factor
         order = np.argsort(-fused, kind="stable")
         order = order[fused[order] > 0][:depth]
         return Ranking(order, fused[order].astype(np.float32))

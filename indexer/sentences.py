@@ -54,12 +54,20 @@ class SentenceUnits:
     owner: np.ndarray  # int32 passage position per text
 
 
-def sentence_units(passage_texts: Sequence[str], index_texts: Sequence[str]) -> SentenceUnits:
-    """Sentences of every passage. A passage that is one sentence keeps its passage index text
-    (headings included), which the embedding cache already holds: no extra embedding."""
+def sentence_units(
+    passage_texts: Sequence[str], index_texts: Sequence[str], keep: Sequence[bool] | None = None
+) -> SentenceUnits:
+    """Sentences of every passage (of those ``keep`` marks, when given). A passage that is one
+    sentence keeps its passage index text (headings included), which the embedding cache
+    already holds: no extra embedding."""
     texts: list[str] = []
     owner: list[int] = []
+    wanted = [True] * len(passage_texts) if keep is None else list(keep)
+    if len(wanted) != len(passage_texts):
+        raise ValueError(f"{len(wanted)} sentence flags for {len(passage_texts)} passages")
     for pos, (text, indexed) in enumerate(zip(passage_texts, index_texts, strict=True)):
+        if not wanted[pos]:
+            continue
         sents = split_sentences(text)
         if len(sents) <= 1:
             sents = [indexed]
@@ -98,7 +106,7 @@ class SentenceIndex:
 
     def passage_scores(self, query_vec: np.ndarray) -> np.ndarray:
         """Each passage's best sentence similarity (-1 for a passage without sentences)."""
-        scores, ids = self.dense.search(query_vec, self.size)
         best = np.full(self.n_passages, -1.0, dtype=np.float32)
-        np.maximum.at(best, self.owner[ids], scores)
+        if self.size:
+            np.maximum.at(best, self.owner, self.dense.similarities(query_vec))
         return best

@@ -53,6 +53,16 @@ class BuildInput:
     vectors: np.ndarray
 
 
+def sentence_flags(corpus: Corpus) -> list[bool]:
+    """Which passages get sentence vectors: those of core documents. A reference library is
+    found through its passage vectors and BM25; sentence vectors for it would more than double
+    the embedding of a bulk import (418k sentences beside 160k passages for the whole law
+    library) and the vectors every search scans, for the channel that mostly serves everyday
+    questions about the plan."""
+    core = {d.meta.id for d in corpus.documents if d.meta.tier == "core"}
+    return [p.doc_id in core for p in corpus.passages]
+
+
 def _write_dense(directory: Path, data: BuildInput) -> None:
     DenseIndex.build(data.vectors).save(directory / "dense.faiss")
 
@@ -110,7 +120,11 @@ def build_index(
 
                 vectors, computed = embed(texts)
                 channels = build_channels(
-                    [p.text for p in passages], texts, [d.text for d in corpus.documents], embed
+                    [p.text for p in passages],
+                    texts,
+                    [d.text for d in corpus.documents],
+                    embed,
+                    sentence_flags(corpus),
                 )
         except Exception as exc:
             if generations._no_space(exc, settings.data_dir):

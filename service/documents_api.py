@@ -114,10 +114,11 @@ async def upload(
     file: Annotated[UploadFile, File()],
     title: Annotated[str | None, Form(max_length=200)] = None,
     kind: Annotated[str | None, Form(max_length=20)] = None,
+    tier: Annotated[str | None, Form(max_length=20)] = None,
 ) -> dict[str, Any]:
     store = _store(request)
     data = await _read(file, store.max_bytes)
-    doc_id = await run_in_threadpool(store.add, file.filename or "", data, title, kind)
+    doc_id = await run_in_threadpool(store.add, file.filename or "", data, title, kind, None, None, tier)
     _updater(request).schedule([doc_id])
     return {"id": doc_id, "status": "indexing"}
 
@@ -129,10 +130,11 @@ async def replace(
     file: Annotated[UploadFile, File()],
     title: Annotated[str | None, Form(max_length=200)] = None,
     kind: Annotated[str | None, Form(max_length=20)] = None,
+    tier: Annotated[str | None, Form(max_length=20)] = None,
 ) -> dict[str, Any]:
     store = _store(request)
     data = await _read(file, store.max_bytes)
-    version = await run_in_threadpool(store.replace, doc_id, file.filename or "", data, title, kind)
+    version = await run_in_threadpool(store.replace, doc_id, file.filename or "", data, title, kind, tier)
     _updater(request).schedule([doc_id])
     return {"id": doc_id, "version": version, "status": "indexing"}
 

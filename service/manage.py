@@ -67,6 +67,9 @@ def add(
     kind: Annotated[str | None, typer.Option(help="plan | law | regulation | measures | ...")] = None,
     issuer: Annotated[str | None, typer.Option(help="Issuing authority")] = None,
     version_date: Annotated[str | None, typer.Option(help="Date of this version, YYYY-MM-DD")] = None,
+    tier: Annotated[
+        str | None, typer.Option(help="core (ranked first) | reference (a library beside the core)")
+    ] = None,
 ) -> None:
     """Add documents to the knowledge base and rebuild the index."""
     files = _files(path)
@@ -76,7 +79,7 @@ def add(
     added: list[str] = []
     for file in files:
         try:
-            doc_id = store.add(file.name, file.read_bytes(), title, kind, issuer, version_date)
+            doc_id = store.add(file.name, file.read_bytes(), title, kind, issuer, version_date, tier)
         except (DocumentRejected, DuplicateDocument) as exc:
             if path.is_file():
                 _fail(exc)
@@ -95,10 +98,11 @@ def replace(
     path: Annotated[Path, typer.Argument(help="Its new version")],
     title: Annotated[str | None, typer.Option(help="New title (default: keep)")] = None,
     kind: Annotated[str | None, typer.Option(help="New kind (default: keep)")] = None,
+    tier: Annotated[str | None, typer.Option(help="New tier (default: keep)")] = None,
 ) -> None:
     """Replace a document with a new version and rebuild the index."""
     try:
-        version = _store().replace(doc_id, path.name, _files(path)[0].read_bytes(), title, kind)
+        version = _store().replace(doc_id, path.name, _files(path)[0].read_bytes(), title, kind, tier)
     except PlanqaError as exc:
         _fail(exc)
     typer.echo(f"replaced {doc_id}: version {version}")
@@ -128,7 +132,7 @@ def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")
     for d in docs:
         reason = f"  ({d.reason})" if d.reason else ""
         typer.echo(
-            f"{d.meta.id}\t{d.status}\tv{d.version}\t{d.meta.format}\t{d.meta.kind}\t{d.meta.title}{reason}"
+            f"{d.meta.id}\t{d.status}\tv{d.version}\t{d.meta.format}\t{d.meta.kind}\t{d.meta.tier}\t{d.meta.title}{reason}"
         )
 
 

@@ -122,3 +122,38 @@ def test_bm25_and_dense_modes_ignore_the_fusion(built) -> None:  # type: ignore[
     s = _searcher(built, char=1.0)
     assert s.search("医疗废物登记", k=1, mode="bm25")[0].passage.section[-1] == "第三条"
     assert s.search("医疗废物登记资料保存", k=1, mode="dense")[0].passage.section[-1] == "第三条"
+
+
+def _two_tiers() -> Corpus:
+    """The same law twice: first as a reference-tier copy, then as the core document."""
+    ref = DocumentMeta(
+        "ref-law", "参考污染防治条例", "regulation", "测试", "2024-01-01", "r.md", tier="reference"
+    )
+    core = DocumentMeta("test-law", "测试污染防治条例", "regulation", "测试", "2024-01-01", "t.md")
+    return parse_sources([(ref, LAW.encode("utf-8")), (core, LAW.encode("utf-8"))])
+
+
+def test_reference_documents_rank_below_the_core_and_carry_no_sentence_vectors(tmp_path: Path) -> None:
+    settings = Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path)
+    corpus, emb = _two_tiers(), FakeEmbedder()
+    build_index(settings, emb, corpus)
+    index = load_index(settings, emb.model_id, corpus)
+    assert index.channels is not None
+    core = [i for i, p in enumerate(corpus.passages) if p.doc_id == "test-law"]
+    assert set(index.channels.sentences.owner.tolist()) == set(core)
+
+    question = "医疗废物登记资料保存多久"
+    # Both copies match alike in every channel but sentences (which only the core has), and the
+    # reference copy comes first in the corpus: without sentences and the tier factor it wins
+    # the tie, with the factor it ranks second.
+    words_only = load_fusion().with_weights(sentence=0.0, sentence_ask=0.0)
+    flat = Searcher(index, emb, words_only.with_tiers(reference=1.0))
+    assert [h.passage.doc_id for h in flat.search(question, k=2)] == ["ref-law", "test-law"]
+    tiered = Searcher(index, emb, words_only)
+    top = tiered.search(question, k=2)
+    assert [h.passage.doc_id for h in top] == ["test-law", "ref-law"] and "登记" in top[0].passage.text
+    assert Searcher(index, emb).search(question, k=1)[0].passage.doc_id == "test-law"
+    # Asked for by id, the reference document ranks on its own, unpenalised.
+    only = tiered.search(question, k=1, doc_ids=["ref-law"])
+    assert only[0].passage.doc_id == "ref-law" and "登记" in only[0].passage.text
+    assert only[0].score == flat.search(question, k=1, doc_ids=["ref-law"])[0].score

@@ -42,7 +42,7 @@ def test_add_search_remove(fresh: Settings, tmp_path: Path) -> None:
     txt = f.make_txt(folder / "waste-plan.txt")
     (folder / "empty.txt").write_bytes(b"")
     (folder / "notes.xlsx").write_bytes(b"PK\x03\x04")  # not a document type: not picked up
-    out = run(["add", str(folder)], fresh)
+    out = run(["add", str(folder), "--tier", "reference"], fresh)
     assert out.returncode == 0, out.stderr
     assert "skipped" in out.stderr and "empty.txt" in out.stderr and "notes.xlsx" not in out.stderr
     assert _computed(out.stdout) == 3
@@ -50,6 +50,7 @@ def test_add_search_remove(fresh: Settings, tmp_path: Path) -> None:
     listed = {d["id"]: d for d in json.loads(run(["documents", "--json"], fresh).stdout)}
     assert len(listed) == 29
     assert listed["waste-plan"]["status"] == "ready" and listed["waste-plan"]["title"] == f.TXT_TITLE
+    assert listed["waste-plan"]["tier"] == "reference" and listed["ozone-notice"]["tier"] == "core"
     assert listed["ozone-notice"]["title"] == "臭氧防控通知" and listed["ozone-notice"]["kind"] == "notice"
     assert listed["ozone-notice"]["format"] == "md" and len(listed["ozone-notice"]["sha256"]) == 64
 

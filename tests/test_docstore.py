@@ -135,3 +135,27 @@ def test_concurrent_adds_are_serialised(store: DocumentStore, tmp_path: Path) ->
     assert not errors
     assert len(store.documents()) == 30
     assert (store_dir(store.root.parent) / STORE_MANIFEST).is_file()
+
+
+def test_tier_is_kept_checked_and_defaults_to_core(store: DocumentStore, tmp_path: Path) -> None:
+    import json
+
+    from indexer.errors import InvalidRequest
+
+    md = f.make_md(tmp_path / "ozone-notice.md")
+    with pytest.raises(InvalidRequest, match="tier"):
+        store.add(md.name, md.read_bytes(), tier="archive")
+    doc_id = store.add(md.name, md.read_bytes(), tier="reference")
+    docs = {d.meta.id: d for d in store.documents()}
+    assert docs[doc_id].meta.tier == "reference" and docs["langfang-eco-plan"].meta.tier == "core"
+    assert load_corpus(store.root).meta(doc_id).tier == "reference"
+    txt = f.make_txt(tmp_path / "waste.txt")
+    store.replace(doc_id, txt.name, txt.read_bytes())
+    assert {d.meta.id: d for d in store.documents()}[doc_id].meta.tier == "reference"
+    # A store written before tiers existed reads every document as core.
+    path = store.root / STORE_MANIFEST
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    for entry in raw["documents"]:
+        entry.pop("tier")
+    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    assert {d.meta.tier for d in store.documents()} == {"core"}

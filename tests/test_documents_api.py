@@ -130,5 +130,10 @@ def test_errors_are_clear_4xx(url: str, tmp_path: Path) -> None:
         body = r.json()
         assert r.status_code == status, (upload[0], r.text)
         assert words in body["detail"] and body["request_id"], upload[0]
+    r = httpx.post(
+        f"{url}/api/documents", headers=ADMIN, files={"file": ("ozone.md", md)}, data={"tier": "archive"}
+    )
+    assert r.status_code == 422 and "unknown document tier" in r.json()["detail"], r.text
+    assert _status(url, "ozone") is None
     assert httpx.delete(f"{url}/api/documents/nope", headers=ADMIN).status_code == 404
     assert httpx.post(f"{url}/api/documents", headers=ADMIN).status_code == 422

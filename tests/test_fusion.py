@@ -36,6 +36,15 @@ def test_with_weights_changes_a_copy() -> None:
         f.with_weights(nope=1.0)
 
 
+def test_tier_factors_default_to_one_and_change_in_a_copy() -> None:
+    f = parse_fusion({"k": 20, "weights": {"bm25": 1.0}, "tiers": {"reference": 0.5}})
+    assert (f.tier_factor("reference"), f.tier_factor("core")) == (0.5, 1.0)
+    g = f.with_tiers(reference=0.25).with_weights(char=1.0)
+    assert (g.tier_factor("reference"), f.tier_factor("reference"), g.weight("char")) == (0.25, 0.5, 1.0)
+    shipped = load_fusion()
+    assert 0 < shipped.tier_factor("reference") < 1 and shipped.tier_factor("core") == 1.0
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -44,6 +53,9 @@ def test_with_weights_changes_a_copy() -> None:
         {"k": True},
         {"k": 20, "weights": {"bm26": 1}},
         {"k": 20, "weights": {"bm25": -1}},
+        {"k": 20, "tiers": {"archive": 0.5}},
+        {"k": 20, "tiers": {"reference": 0}},
+        {"k": 20, "tiers": {"reference": 1.5}},
     ],
 )
 def test_bad_configurations_are_refused(raw: dict) -> None:  # type: ignore[type-arg]

@@ -74,3 +74,35 @@ def test_load_rejects_owners_outside_the_passages(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError):
         SentenceIndex.load(tmp_path / "s", 2)
+
+
+def test_passages_left_out_get_no_sentences_and_score_minus_one() -> None:
+    emb = FakeEmbedder()
+    texts = ["医疗废物集中处置设施建设。秸秆禁烧视频监控全覆盖。", "秸秆禁烧视频监控全覆盖。"]
+    units = sentence_units(texts, ["p0", "p1"], keep=[False, True])
+    assert units.texts == ("p1",) and units.owner.tolist() == [1]
+    index = SentenceIndex.build(emb.embed(units.texts), units.owner, 2)
+    scores = index.passage_scores(emb.embed(["秸秆禁烧视频监控"], kind="query")[0])
+    assert scores[0] == -1.0 and scores[1] > -1.0
+    with pytest.raises(ValueError):
+        sentence_units(texts, ["p0", "p1"], keep=[True])
+
+
+def test_a_filtered_dense_search_equals_filtering_every_score() -> None:
+    from indexer.dense import DenseIndex
+
+    rng = np.random.default_rng(3)
+    vecs = rng.standard_normal((300, 16)).astype(np.float32)
+    index = DenseIndex.build(vecs)
+    q = index.vectors()[7] + 0.1
+    positions = np.flatnonzero(rng.random(300) < 0.3)
+    scores, ids = index.search_within(q, 10, positions)
+    every = index.vectors() @ q
+    want = positions[np.argsort(-every[positions], kind="stable")[:10]]
+    assert ids.tolist() == want.tolist() and np.allclose(scores, every[want], atol=1e-5)
+    assert set(ids.tolist()) <= set(positions.tolist())
+    # Unfiltered, the FAISS search and the full similarity pass agree.
+    _, top = index.search(q, 5)
+    assert top.tolist() == np.argsort(-every, kind="stable")[:5].tolist()
+    assert len(index.search_within(q, 50, positions[:3])[1]) == 3
+    assert len(index.search_within(q, 5, np.array([], dtype=np.int64))[1]) == 0
