@@ -48,12 +48,12 @@ def _ordered(scores: np.ndarray, mask: np.ndarray | None, depth: int, floor: flo
     return Ranking(order, scores[order])
 
 
-def _tier_factors(index: LoadedIndex, fusion: Fusion) -> np.ndarray | None:
+def _tier_factors(index: LoadedIndex, doc_of: np.ndarray, fusion: Fusion) -> np.ndarray | None:
     """Each passage's fused-score factor from its document's tier; None when all are 1."""
     by_doc = {d.meta.id: fusion.tier_factor(d.meta.tier) for d in index.corpus.documents}
     if all(f == 1.0 for f in by_doc.values()):
         return None
-    return np.array([by_doc[p.doc_id] for p in index.corpus.passages], dtype=np.float64)
+    return np.array([by_doc[d] for d in doc_of.tolist()], dtype=np.float64)
 
 
 class Searcher:
@@ -64,14 +64,14 @@ class Searcher:
         self.passages: list[Passage] = index.corpus.passages
         self.doc_titles = {d.meta.id: d.meta.title for d in index.corpus.documents}
         self._doc_of = np.array([p.doc_id for p in self.passages])
-        self._tier_factor = _tier_factors(index, self.fusion)
+        self._tier_factor = _tier_factors(index, self._doc_of, self.fusion)
         self._qvecs: OrderedDict[str, np.ndarray] = OrderedDict()
         self._qlock = threading.Lock()
 
     def use_fusion(self, fusion: Fusion) -> None:
         """Rank with another fusion from now on (for ablations and tuning scripts)."""
         self.fusion = fusion
-        self._tier_factor = _tier_factors(self.index, fusion)
+        self._tier_factor = _tier_factors(self.index, self._doc_of, fusion)
 
     def check_doc_ids(self, doc_ids: Sequence[str] | None) -> None:
         if not doc_ids:

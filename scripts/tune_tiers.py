@@ -35,11 +35,9 @@ MIN_SENTENCE = 16
 
 def probe_items(engine: object, n: int, seed: int = 7) -> list[tuple[str, str]]:
     """(passage id, one of its sentences) for a fixed sample of reference passages."""
-    passages = [
-        p
-        for p in engine.searcher.passages  # type: ignore[attr-defined]
-        if engine.searcher.index.corpus.meta(p.doc_id).tier == "reference"  # type: ignore[attr-defined]
-    ]
+    corpus = engine.searcher.index.corpus  # type: ignore[attr-defined]
+    reference = {d.meta.id for d in corpus.documents if d.meta.tier == "reference"}
+    passages = [p for p in engine.searcher.passages if p.doc_id in reference]  # type: ignore[attr-defined]
     rng = random.Random(seed)
     out = []
     for p in rng.sample(passages, min(n * 2, len(passages))):
