@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,23 @@ import numpy as np
 from .tokenize import tokens
 
 Tokenizer = Callable[[str], list[str]]
+EMPTY = "∅"  # stands for a passage with no token, so every passage has a row
+_PLACEHOLDERS = frozenset({EMPTY, ""})  # "" is the empty token bm25s adds to the vocabulary
+
+
+def token_ids(texts: Iterable[str], tokenize: Tokenizer) -> tuple[list[list[int]], dict[str, int]]:
+    """Each text's tokens as vocabulary ids, one text at a time.
+
+    Handing bm25s the token strings of every passage at once kept them all alive beside their
+    ids: for the character channel over the whole law library that is tens of millions of
+    two-character strings. Here only the ids of texts already seen are kept, and the ints come
+    from the vocabulary, so each token costs one list slot.
+    """
+    vocab: dict[str, int] = {}
+    ids: list[list[int]] = []
+    for text in texts:
+        ids.append([vocab.setdefault(t, len(vocab)) for t in tokenize(text) or [EMPTY]])
+    return ids, vocab
 
 
 class SparseIndex:
@@ -19,12 +36,26 @@ class SparseIndex:
         self._tokenize = tokenize
 
     @classmethod
-    def build(cls, texts: list[str], tokenize: Tokenizer = tokens) -> SparseIndex:
+    def build(cls, texts: Iterable[str], tokenize: Tokenizer = tokens) -> SparseIndex:
         import bm25s
 
         model = bm25s.BM25(k1=1.2, b=0.75)
-        model.index([tokenize(t) or ["∅"] for t in texts], show_progress=False)
+        model.index(token_ids(texts, tokenize), show_progress=False)
         return cls(model, tokenize)
+
+    def document_frequencies(self) -> dict[str, int]:
+        """In how many passages each indexed token occurs: the nonzero scores of its column.
+
+        BM25 (Lucene IDF) gives every occurrence a positive score, so this equals counting the
+        tokens of every passage again, without tokenising the corpus a second time at start-up.
+        """
+        indptr = np.asarray(self._model.scores["indptr"])
+        counts = np.diff(indptr)
+        return {
+            t: int(counts[i])
+            for t, i in self._model.vocab_dict.items()
+            if i < len(counts) and t not in _PLACEHOLDERS
+        }
 
     def save(self, directory: Path) -> None:
         self._model.save(str(directory), show_progress=False)

@@ -13,7 +13,7 @@ from indexer.records import Hit, Passage
 from indexer.settings import Settings, get_settings
 
 from .answer import Citation
-from .pipeline import QA
+from .pipeline import QA, idf_table
 from .schemas import AskResponse
 
 
@@ -200,7 +200,8 @@ def load_engine(
         build_index(settings, embedder, corpus)
         index = load_index(settings, embedder.model_id, corpus)
     searcher = Searcher(index, embedder, configured_fusion(settings))
-    qa = QA(corpus, searcher, extract_targets(corpus), everyday=settings.everyday_terms)
+    idf = idf_table(index.sparse.document_frequencies(), index.dense.size)
+    qa = QA(corpus, searcher, extract_targets(corpus), everyday=settings.everyday_terms, idf=idf)
     # First-time costs are paid here, not by the first user: the runtime's first run allocates,
     # and each county's and trade's passage scan is done once.
     embedder.embed(["预热"], kind="query")

@@ -28,11 +28,16 @@ CANDIDATES = 8
 
 
 def compute_idf(passages: Sequence[Passage]) -> dict[str, float]:
+    """IDF of the words of the passages' index texts, counted here (without an index at hand)."""
     df: Counter[str] = Counter()
     for p in passages:
         df.update(set(tokens(index_text(p))))
-    n = len(passages)
-    idf = {t: math.log(1 + n / c) for t, c in df.items()}
+    return idf_table(df, len(passages))
+
+
+def idf_table(df: Mapping[str, int], n: int) -> dict[str, float]:
+    """IDF from document frequencies: the word BM25 index has them, see ``SparseIndex``."""
+    idf = {t: math.log(1 + n / c) for t, c in df.items() if c}
     # A word the documents never use says nothing about which passage answers, so it weighs like
     # their commonest word. Weighed like the rarest one, everyday words no passage contains
     # (巴西龟, 川菜馆) outweighed the words the passages share with the question (dev split:
@@ -53,13 +58,20 @@ class _Idf(dict[str, float]):
 
 class QA:
     def __init__(
-        self, corpus: Corpus, searcher: Searcher, targets: Sequence[Target], everyday: bool = True
+        self,
+        corpus: Corpus,
+        searcher: Searcher,
+        targets: Sequence[Target],
+        everyday: bool = True,
+        idf: Mapping[str, float] | None = None,
     ) -> None:
+        """``idf`` defaults to counting the corpus's words (``compute_idf``); the engine passes
+        the one its word index already holds, which at library size saves a minute of start-up."""
         self.everyday = everyday
         self.corpus = corpus
         self.searcher = searcher
         self.targets = tuple(targets)
-        self.idf = _Idf(compute_idf(corpus.passages))
+        self.idf = _Idf(compute_idf(corpus.passages) if idf is None else idf)
         self.covered_places = covered_places(p.text for p in corpus.passages)
         self.ctx = Context(corpus, searcher, self.targets, self.idf)
         self.titles = self.ctx.titles

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from indexer.corpus import Corpus
@@ -26,6 +27,7 @@ from .vocab import (
     lookup_county,
     lookup_sector,
     lookup_zone,
+    may_name_place,
 )
 
 SCOPE_KINDS = ("city", "zone", "county", "sector")
@@ -297,15 +299,35 @@ def county_passages(corpus: Corpus, county: County | str, vocab: Vocab | None = 
     """Passages that name the county (by name or alias) or its zone, or that describe its zone."""
     v = vocab or load_vocab()
     c = county if isinstance(county, County) else lookup_county(county, v)
-    zone = v.zone_of(c)
+    return passages_by_county(corpus, [c], v)[c.name]
+
+
+def passages_by_county(
+    corpus: Corpus, counties: Sequence[County], vocab: Vocab | None = None
+) -> dict[str, list[Passage]]:
+    """``county_passages`` for several counties in one pass over the corpus.
+
+    Each passage is searched for place names once, not once per county, and only when one of
+    the names occurs in it at all: with a law library beside the plan this is what keeps
+    warming every county at start-up to seconds.
+    """
+    v = vocab or load_vocab()
     plan = _plan(corpus)
-    spans = [(s, e) for s, e, z in zone_spans(plan, v) if z.name == zone.name]
-    out = []
+    spans = zone_spans(plan, v)
+    zones = {c.name: v.zone_of(c) for c in counties}
+    out: dict[str, list[Passage]] = {c.name: [] for c in counties}
     for d in corpus.documents:
         for p in d.passages:
-            in_span = d is plan and any(p.start < e and s < p.end for s, e in spans)
-            if in_span or c in find_counties(p.text, v, loose=False) or zone in find_zones(p.text, v):
-                out.append(p)
+            described = {z.name for s, e, z in spans if d is plan and p.start < e and s < p.end}
+            named = may_name_place(p.text, v)
+            if not (named or described):
+                continue
+            found = find_counties(p.text, v, loose=False) if named else []
+            found_zones = find_zones(p.text, v) if named else []
+            for c in counties:
+                zone = zones[c.name]
+                if zone.name in described or c in found or zone in found_zones:
+                    out[c.name].append(p)
     return out
 
 

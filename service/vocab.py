@@ -214,11 +214,11 @@ def _prepared(terms: Iterable[tuple[str, T, bool]]) -> tuple[tuple[str, T, bool]
 def _mentions(text: str, terms: Sequence[tuple[str, T, bool]], ignore: Sequence[str]) -> list[tuple[int, T]]:
     """(position, item) for every term found; ``terms`` come from ``_prepared``.
 
-    ``terms`` holds (term, item, loose); loose terms must not be the tail of another name.
+    ``terms`` holds (term, item, loose); loose terms must not be the tail of another name;
+    ``ignore`` holds normalised words (``_ignored``) masked before any term is looked for.
     """
     t = normalise(text)
-    for word in ignore:
-        w = normalise(word)
+    for w in ignore:
         while (i := t.find(w)) >= 0:
             t = _mask(t, i, len(w))
     found: list[tuple[int, T]] = []
@@ -246,6 +246,25 @@ def _county_terms(v: Vocab, loose: bool) -> tuple[tuple[str, County, bool], ...]
 
 
 @lru_cache(maxsize=8)
+def _ignored(v: Vocab) -> tuple[str, ...]:
+    return tuple(normalise(w) for w in v.ignore)
+
+
+@lru_cache(maxsize=8)
+def _place_terms(v: Vocab) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t for t, _, _ in (*_county_terms(v, False), *_zone_terms(v))))
+
+
+def may_name_place(text: str, vocab: Vocab | None = None) -> bool:
+    """False when the text cannot name a county or zone (none of their names occurs in it):
+    a cheap test before ``find_counties(loose=False)`` / ``find_zones``, which only ever find
+    fewer names than occur, so skipping a text that fails it changes no result."""
+    v = vocab or load_vocab()
+    t = normalise(text)
+    return any(term in t for term in _place_terms(v))
+
+
+@lru_cache(maxsize=8)
 def _zone_terms(v: Vocab) -> tuple[tuple[str, Zone, bool], ...]:
     return _prepared((n, z, False) for z in v.zones for n in z.names)
 
@@ -266,17 +285,17 @@ def _unique(items: Iterable[T]) -> list[T]:
 def find_counties(text: str, vocab: Vocab | None = None, loose: bool = True) -> list[County]:
     """Every county the text names, in order of first mention."""
     v = vocab or load_vocab()
-    return _unique(c for _, c in _mentions(text, _county_terms(v, loose), v.ignore))
+    return _unique(c for _, c in _mentions(text, _county_terms(v, loose), _ignored(v)))
 
 
 def find_zones(text: str, vocab: Vocab | None = None) -> list[Zone]:
     v = vocab or load_vocab()
-    return _unique(z for _, z in _mentions(text, _zone_terms(v), v.ignore))
+    return _unique(z for _, z in _mentions(text, _zone_terms(v), _ignored(v)))
 
 
 def find_sectors(text: str, vocab: Vocab | None = None) -> list[Sector]:
     v = vocab or load_vocab()
-    return _unique(s for _, s in _mentions(text, _sector_terms(v), v.ignore))
+    return _unique(s for _, s in _mentions(text, _sector_terms(v), _ignored(v)))
 
 
 def resolve_county(text: str, vocab: Vocab | None = None) -> County | None:

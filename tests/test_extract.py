@@ -224,3 +224,23 @@ def test_plain_text_salutation_stays_its_own_paragraph() -> None:
         "为做好秋冬季大气污染防治工作，现通知如下。",
     ]
     assert doc.meta.kind == "notice"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "大气污染防治法",
+        "ＡＢＣ日本語のテキスト한국어 abc ①② 3.5",
+        "The river basin plan 流域",
+        "",
+        "12 …",
+        "𠀀𠀁丛",
+    ],
+)
+def test_letter_counts_weigh_each_distinct_character_as_counting_them_one_by_one(text: str) -> None:
+    from indexer.extract import _letter_counts
+
+    letters = [ch for ch in text if ch.isalpha()]
+    han = sum("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in letters)
+    kana = sum("\u3040" <= ch <= "\u30ff" or "\uac00" <= ch <= "\ud7af" for ch in letters)
+    assert _letter_counts(text) == (len(letters), han, kana, sum(ch.isascii() for ch in letters))

@@ -10,7 +10,7 @@ from indexer.records import Hit, Passage
 from indexer.search import Searcher
 
 from ..answer import Scored
-from ..targets import Target, county_passages
+from ..targets import Target, county_passages, passages_by_county
 from ..vocab import County, Sector
 
 PLAN_ID = "langfang-eco-plan"
@@ -58,8 +58,8 @@ class Context:
     def warm(self, counties: Sequence[County], sectors: Sequence[Sector]) -> None:
         """Every county's and trade's passages found at start-up, so the first question about one
         costs what later ones do (one scan of the plan takes ~100 ms)."""
-        for county in counties:
-            self.county_passages(county)
+        missing = [c for c in counties if c.name not in self.county_cache]
+        self.county_cache.update(passages_by_county(self.corpus, missing))
         for sector in sectors:
             self.sector_passages(sector)
 

@@ -9,6 +9,7 @@ const ADMIN_KEY_STORE = "planqa.adminKey";
 const POLL_MS = 1500;
 const STATUS_WORDS = { indexing: "索引中…", ready: "可用", failed: "失败" };
 const FORMAT_WORDS = { docx: "Word", pdf: "PDF", md: "Markdown", txt: "文本" };
+const TIER_WORDS = { core: "核心", reference: "参考" };
 
 const $ = (id) => document.getElementById(id);
 const view = $("admin-view");
@@ -123,6 +124,7 @@ function row(doc) {
     { dataset: { docId: doc.id } },
     h("td", { class: "doc-title" }, h("div", {}, doc.title || doc.id), h("div", { class: "doc-id muted" }, doc.id)),
     h("td", {}, FORMAT_WORDS[doc.format] || doc.format || ""),
+    h("td", { class: "doc-tier", dataset: { tier: doc.tier || "core" } }, TIER_WORDS[doc.tier] || TIER_WORDS.core),
     h("td", {}, String(doc.version ?? "")),
     h("td", {}, String(doc.passages ?? "")),
     statusCell(doc),
@@ -149,8 +151,11 @@ function fileForm(file) {
   body.append("file", file, file.name);
   const title = $("upload-title").value.trim();
   const kind = $("upload-kind").value;
+  const tier = $("upload-tier").value;
   if (title) body.append("title", title);
   if (kind) body.append("kind", kind);
+  // Left empty, an upload is core and a replacement keeps the tier its document had.
+  if (tier) body.append("tier", tier);
   return body;
 }
 

@@ -136,6 +136,7 @@ def test_upload_ask_cite_replace_remove(admin_page: Page, admin_server: LiveServ
     expect(row.locator(".doc-status")).to_have_attribute("data-status", "ready", timeout=300_000)
     print(f"upload to ready: {time.monotonic() - started:.1f}s")
     expect(row.locator(".doc-title")).to_contain_text(TITLE)
+    expect(row.locator(".doc-tier")).to_have_text("核心")  # the tier left at its default
 
     card = cited_card(page, QUESTION)
     expect(card.locator(".card-doc")).to_have_text(TITLE)
@@ -149,7 +150,7 @@ def test_upload_ask_cite_replace_remove(admin_page: Page, admin_server: LiveServ
         row.locator(".doc-replace").click()
     chooser.value.set_files(str(v2))
     expect(page.locator("#admin-status")).to_contain_text("第 2 版")
-    expect(row.locator("td").nth(2)).to_have_text("2")
+    expect(row.locator("td").nth(3)).to_have_text("2")
     expect(row.locator(".doc-status")).to_have_attribute("data-status", "ready", timeout=300_000)
     deadline = time.monotonic() + 180
     while NEW_PERIOD not in served_text(admin_server.url, "潮白河湿地 候鸟保护期"):
@@ -177,3 +178,28 @@ def test_upload_ask_cite_replace_remove(admin_page: Page, admin_server: LiveServ
     expect(page.locator("#admin-manage")).to_be_visible()
     expect(page.locator("#doc-rows tr[data-doc-id='water-law']")).to_be_visible()
     expect(page.locator(f"#doc-rows tr[data-doc-id='{DOC_ID}']")).to_have_count(0)
+
+
+def test_an_upload_can_join_the_reference_tier(
+    admin_page: Page, admin_server: LiveServer, tmp_path: Path
+) -> None:
+    page = admin_page
+    enter_key(page, ADMIN_KEY)
+    doc = tmp_path / "reference-note.md"
+    doc.write_text(
+        "# 湿地巡护参考资料\n\n## 一、巡护\n\n巡护人员每周记录一次芦苇长势和鸟类数量。\n", encoding="utf-8"
+    )
+    page.locator("#upload-file").set_input_files(str(doc))
+    page.locator("#upload-tier").select_option("reference")
+    page.locator("#upload-button").click()
+    expect(page.locator("#admin-status")).to_contain_text("reference-note")
+    row = page.locator("#doc-rows tr[data-doc-id='reference-note']")
+    expect(row.locator(".doc-tier")).to_have_text("参考")
+    listed = httpx.get(
+        f"{admin_server.url}/api/documents", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30
+    ).json()["documents"]
+    assert {d["id"]: d["tier"] for d in listed}["reference-note"] == "reference"
+    expect(row.locator(".doc-status")).to_have_attribute("data-status", "ready", timeout=300_000)
+    row.locator(".doc-remove").click()
+    row.locator(".doc-remove").click()
+    expect(row).to_have_count(0)
