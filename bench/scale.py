@@ -140,23 +140,33 @@ def seed_passages() -> int:
 
 
 def measure(
-    size: str, files: list[tuple[Path, int]], root: Path, base_env: dict[str, str], seed: int
+    size: str,
+    files: list[tuple[Path, int]],
+    root: Path,
+    base_env: dict[str, str],
+    seed: int,
+    reuse: bool = False,
 ) -> dict[str, object]:
+    """One size's row. With ``reuse`` a data directory an earlier run left is kept and the cold
+    build skipped (its columns read "—"): for measuring start-up, rebuild and search after a
+    change that does not touch what the cold build embeds, without an hour of embedding."""
     from bench.http_load import serve
 
     data = root / f"x{size}"
-    shutil.rmtree(data, ignore_errors=True)
-    subset = data / "incoming"
-    subset.mkdir(parents=True)
-    target = 10**9 if size == "full" else seed * (int(size) - 1)
-    chosen = pick(files, target)
-    for i, path in enumerate(chosen):  # flat, unique names; the store keeps its own copies
-        (subset / f"{i:05d}-{path.name}").symlink_to(path.resolve())
     env = {**base_env, "PLANQA_DATA_DIR": str(data / "data")}
-    # 1x is the shipped corpus alone: nothing to add, the first build seeds nothing either.
-    # The library is a reference tier beside the plan and its laws (indexer/data/fusion.toml).
-    add = [*PLANQA, "add", str(subset), "--tier", "reference"]
-    cold = _run(add if chosen else [*PLANQA, "index"], env)
+    cold: Run | None = None
+    if not (reuse and (data / "data" / "index" / "CURRENT").is_file()):
+        shutil.rmtree(data, ignore_errors=True)
+        subset = data / "incoming"
+        subset.mkdir(parents=True)
+        target = 10**9 if size == "full" else seed * (int(size) - 1)
+        chosen = pick(files, target)
+        for i, path in enumerate(chosen):  # flat, unique names; the store keeps its own copies
+            (subset / f"{i:05d}-{path.name}").symlink_to(path.resolve())
+        # 1x is the shipped corpus alone: nothing to add, the first build seeds nothing either.
+        # The library is a reference tier beside the plan and its laws (indexer/data/fusion.toml).
+        add = [*PLANQA, "add", str(subset), "--tier", "reference"]
+        cold = _run(add if chosen else [*PLANQA, "index"], env)
     warm = _run([*PLANQA, "index", "--force"], env)
     index_dir = data / "data" / "index"
     live = index_dir / "generations" / (index_dir / "CURRENT").read_text().strip()
@@ -166,8 +176,8 @@ def measure(
         "documents": manifest["documents"],
         "passages": manifest["passages"],
         "sentences": manifest.get("sentences", 0),
-        "cold_s": cold.seconds,
-        "cold_rss": cold.peak_rss_mb,
+        "cold_s": cold.seconds if cold else None,
+        "cold_rss": cold.peak_rss_mb if cold else None,
         "warm_s": warm.seconds,
         "warm_rss": warm.peak_rss_mb,
         "index_mb": _du_mb(live),
@@ -198,7 +208,7 @@ def table(rows: list[dict[str, object]], note: str) -> str:
     for r in rows:
 
         def f(key: str, fmt: str = "{:.0f}", row: dict[str, object] = r) -> str:
-            return fmt.format(row[key])
+            return "—" if row[key] is None else fmt.format(row[key])
 
         label = "full" if r["size"] == "full" else f"{r['size']}×"
         lines.append(
@@ -224,6 +234,11 @@ def main() -> None:
     parser.add_argument("--backend", default="", help="PLANQA_EMBEDDING_BACKEND for every step")
     parser.add_argument("--root", type=Path, default=ROOT / "var" / "scale", help="scratch data directories")
     parser.add_argument("--write", action="store_true", help="update bench/results/latest.md")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep a size's data directory from an earlier run; skip its cold build",
+    )
     args = parser.parse_args()
     env = dict(os.environ)
     if args.backend:
@@ -234,7 +249,7 @@ def main() -> None:
     header = machine_line(f"backend {env.get('PLANQA_EMBEDDING_BACKEND', 'auto')}")
     print(header, flush=True)
     seed = seed_passages()
-    rows = [measure(size.strip(), files, args.root, env, seed) for size in args.sizes.split(",")]
+    rows = [measure(size.strip(), files, args.root, env, seed, args.reuse) for size in args.sizes.split(",")]
     note = (
         f"`python -m bench.scale --sizes {args.sizes}"
         + (f" --backend {args.backend}" if args.backend else "")
