@@ -75,6 +75,13 @@ def coverage(text: str, terms: Sequence[str] | Sequence[Sequence[str]], idf: Map
     return found / total if total else 0.0
 
 
+# What a sentence gains by giving the kind of value the question asks for (service/data/
+# intents.toml, [[value]]): for 罚多少 the sentence with the fine, not its neighbour naming the
+# offence. On the dev split 0 / 0.15 / 0.3 / 0.5 gave key facts 0.852 / 0.852 / 0.859 / 0.859
+# and false abstention 0.007 / 0 / 0 / 0, hit@1 0.839 throughout.
+VALUE_BONUS = 0.3
+
+
 def score_sentences(query: Query, hits: Sequence[Hit], idf: Mapping[str, float]) -> list[Scored]:
     """Every sentence of the given passages, scored by weighted term overlap and passage rank."""
     groups = list(query.groups)
@@ -105,6 +112,8 @@ def score_sentences(query: Query, hits: Sequence[Hit], idf: Mapping[str, float])
                 score += 0.25
             if query.wants_deadline and re.search(r"20\d\d年(底|前|内)?", sent):
                 score += 0.15
+            if query.asked_value is not None and query.asked_value.gives.search(sent):
+                score += VALUE_BONUS  # gives the kind of value asked for: 2天 for 几天, 罚款 amounts
             score += RANK_PRIOR / (hit.rank + 1)
             out.append(Scored(hit, s, e, score))
     out.sort(key=lambda x: -x.score)

@@ -271,3 +271,14 @@ def test_a_word_the_corpus_never_uses_weighs_like_its_commonest_word() -> None:
     assert idf.get("巴西龟") < idf.get("湿地") < idf.get("噪声")
     # So a passage that shares the question's corpus words is not outweighed by one unknown word.
     assert coverage("湿地放生外来物种", [("湿地",), ("放生",), ("巴西龟",)], idf) > 0.5
+
+
+def test_the_sentence_giving_the_asked_value_outranks_its_neighbour() -> None:
+    from service.answer import score_sentences
+
+    # Both sentences share the offence's words; only the second gives an amount, which 罚多少 asks.
+    text = "露天焚烧秸秆产生烟尘污染的，由主管部门责令改正。露天焚烧秸秆的，处五百元以上二千元以下的罚款。"
+    query = analyse("露天焚烧秸秆罚多少？", TITLES)
+    assert query.asked_value is not None
+    ranked = score_sentences(query, [_hit(text)], {})
+    assert "五百元" in ranked[0].text
