@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from .metrics import question_quality
 from .runner import PLANQA_MODES
+from .split import split_of
 
 FLOORS_FILE = Path(__file__).resolve().parent / "floors.toml"
 EPSILON = 1e-9
@@ -148,11 +149,14 @@ def _rank(row: Mapping[str, Any]) -> str:
 
 
 def worst_questions(report: Mapping[str, Any], n: int = 10) -> list[Mapping[str, Any]]:
-    """Questions with the lowest mean quality over planqa's own modes (or all modes if none ran)."""
+    """Dev questions with the lowest mean quality over planqa's own modes (or all modes if none
+    ran). Test questions are never listed: they are held out, read as a score only."""
     modes = report["meta"]["modes"]
     judged = [m for m in modes if m in PLANQA_MODES] or list(modes)
     scored = []
     for q in report["questions"]:
+        if split_of(q["id"]) == "test":
+            continue
         values = [v for m in judged if (v := question_quality(q["results"][m])) is not None]
         if values:
             scored.append((sum(values) / len(values), q["id"], q))
@@ -161,7 +165,7 @@ def worst_questions(report: Mapping[str, Any], n: int = 10) -> list[Mapping[str,
 
 
 def _worst_section(report: Mapping[str, Any]) -> list[str]:
-    lines = ["## The 10 worst questions", ""]
+    lines = ["## The 10 worst questions (dev split only; test questions are not listed)", ""]
     for q in worst_questions(report):
         lines.append(f"### {q['id']} ({q['type']}) — {_cell(q['question'], 200)}")
         lines.append("")

@@ -182,3 +182,15 @@ def test_eval_command_over_http_with_api_key(tmp_path: Path, live_server: str) -
         overall = report["aggregates"][mode]["overall"]
         assert overall["errors"] == 0 and overall["n"] == 4
         _numbers_in_unit_interval(overall)
+
+
+def test_the_worst_questions_list_never_shows_a_test_question() -> None:
+    from eval.report import worst_questions
+
+    def q(qid: str, keyfact: float) -> dict:  # type: ignore[type-arg]
+        row = {"scored_retrieval": True, "rank": None, "keyfact": keyfact, "type": "law"}
+        return {"id": qid, "results": {"answer": row}}
+
+    # q-1 is held out (test), q-2 and q-3 are dev; the test question is the worst of the three.
+    report = {"meta": {"modes": ["answer"]}, "questions": [q("q-1", 0.0), q("q-2", 0.5), q("q-3", 1.0)]}
+    assert [x["id"] for x in worst_questions(report)] == ["q-2", "q-3"]
