@@ -282,3 +282,31 @@ def test_the_sentence_giving_the_asked_value_outranks_its_neighbour() -> None:
     assert query.asked_value is not None
     ranked = score_sentences(query, [_hit(text)], {})
     assert "五百元" in ranked[0].text
+
+
+def test_a_penalty_question_prefers_the_article_setting_the_fine() -> None:
+    from service.answer import score_sentences
+
+    # The fine restates the offence; retrieval ranked the duty first, as it often does.
+    duty = Passage(
+        "law:a43",
+        "noise-law",
+        ("第四章 施工噪声", "第四十三条"),
+        "夜间禁止进行产生噪声的建筑施工作业。",
+        0,
+        20,
+    )
+    fine = Passage(
+        "law:a77",
+        "noise-law",
+        ("第八章 法律责任", "第七十七条"),
+        "未取得证明，夜间进行产生噪声的建筑施工作业的，处一万元以上十万元以下的罚款。",
+        0,
+        40,
+    )
+    hits = [Hit(duty, 1.0, 1, "噪声法"), Hit(fine, 0.5, 2, "噪声法")]
+    asking = score_sentences(analyse("夜间建筑施工作业会怎么罚？", TITLES), hits, {})
+    assert asking[0].hit.passage.id == "law:a77"
+    # Asked about the duty itself, the duty article leads.
+    duty_first = score_sentences(analyse("夜间可以进行建筑施工作业吗？", TITLES), hits, {})
+    assert duty_first[0].hit.passage.id == "law:a43"
