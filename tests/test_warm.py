@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from indexer.corpus import Corpus
+from indexer.settings import Settings
 from service.pipeline import QA
 from service.targets import county_passages
 from service.vocab import load_vocab
@@ -21,3 +24,16 @@ def test_warm_fills_every_county_and_sector_with_what_lazy_filling_gives(corpus:
     lazy = QA(corpus, searcher=None, targets=())  # type: ignore[arg-type]
     for sector in vocab.sectors:
         assert sectors[sector.name] == lazy.ctx.sector_passages(sector)
+
+
+@pytest.mark.slow
+def test_start_up_runs_one_question_through_every_stage(index_settings: Settings) -> None:
+    """jieba's dictionary load (0.6 s) and the runtime's first run happen before the first user."""
+    from indexer import tokenize
+    from service.engine import load_engine
+
+    tokenize._tokenizer.cache_clear()
+    engine = load_engine(index_settings, build_if_missing=False)
+    assert tokenize._tokenizer.cache_info().currsize == 1
+    assert tokenize._tokenizer().initialized
+    assert "预热" in engine.qa.searcher._qvecs  # the question went through retrieval
