@@ -16,6 +16,19 @@ def _single_threaded() -> None:
     faiss.omp_set_num_threads(1)
 
 
+def single_threaded_blas() -> None:
+    """numpy's OpenBLAS on one thread, for a serving process.
+
+    Each question multiplies its vector with the sentence vectors (a matrix-vector product of
+    ~1 ms). OpenBLAS splits it over every core, and its idle threads then spin waiting for more
+    work, on the cores the other requests need. With one worker at 8 concurrent clients the
+    server took 196 % CPU for 50.5 answers/s with the default and 155 % for 65.3/s on one thread
+    (2 cores, bench/results/latest.md)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class DenseIndex:
     def __init__(self, index: Any) -> None:
         self._index = index

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
+from indexer.dense import single_threaded_blas
 from indexer.errors import NotFound, PlanqaError
 from indexer.fusion import Fusion, load_fusion
 from indexer.records import Hit, Passage
@@ -199,6 +200,7 @@ def load_engine(
             raise
         build_index(settings, embedder, corpus)
         index = load_index(settings, embedder.model_id, corpus)
+    single_threaded_blas()
     searcher = Searcher(index, embedder, configured_fusion(settings))
     idf = idf_table(index.sparse.document_frequencies(), index.dense.size)
     qa = QA(corpus, searcher, extract_targets(corpus), everyday=settings.everyday_terms, idf=idf)

@@ -37,3 +37,16 @@ def test_start_up_runs_one_question_through_every_stage(index_settings: Settings
     assert tokenize._tokenizer.cache_info().currsize == 1
     assert tokenize._tokenizer().initialized
     assert "预热" in engine.qa.searcher._qvecs  # the question went through retrieval
+
+
+@pytest.mark.slow
+def test_start_up_puts_numpy_blas_on_one_thread(index_settings: Settings) -> None:
+    """Idle OpenBLAS threads spin on the cores concurrent requests need (see single_threaded_blas)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from service.engine import load_engine
+
+    with threadpool_limits(limits=2, user_api="blas"):  # as a fresh 2-core process starts
+        load_engine(index_settings, build_if_missing=False)
+        blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        assert blas and all(p["num_threads"] == 1 for p in blas)
