@@ -50,7 +50,8 @@ eval-ci: setup
 	$(VENV)/bin/planqa index --no-force
 	$(VENV)/bin/planqa eval --out eval/reports/runs/ci --check-floors
 
-# The report committed under eval/reports/latest and linked from the README.
+# The report committed under eval/reports/latest (report.md, chart.png) and linked from the README;
+# its report.json stays local (.gitignore).
 eval-report: setup
 	$(VENV)/bin/planqa index --no-force
 	$(VENV)/bin/planqa eval --out eval/reports/latest
