@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER NOT NULL, 
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _CHUNK = 500  # keys per SELECT; SQLite limits the number of bound parameters
+_READ = 8192  # cached vectors held at once while a build fills its matrix
 # Texts per embedding call and per cache transaction: enough for the runtime to sort by length,
 # few enough that a killed build loses seconds of work.
 CHUNK = 128
@@ -133,12 +134,24 @@ def embed_with_cache(
     passages/s in corpus order, 17.8/s sorted). ``pool_for(n)`` may hand the work to worker
     processes (``indexer.embed_pool``); the cache is written in the same chunks either way.
     """
+    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     if not texts:
-        return np.zeros((0, embedder.dim), dtype=np.float32), 0
+        return out, 0
     keys = [cache_key(embedder.model_id, t) for t in texts]
-    have = cache.get(keys)
-    # One computation per distinct missing text.
-    missing = list({k: i for i, k in enumerate(keys) if k not in have}.values())
+    # The first row of each distinct text; repeats are copied from it at the end.
+    first: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    # Cached vectors go straight into their rows, one slice of keys at a time: a dict of every
+    # vector beside the stacked copy doubled the memory of a library-sized build.
+    found = np.zeros(len(texts), dtype=bool)
+    distinct = list(first)
+    for start in range(0, len(distinct), _READ):
+        for key, vec in cache.get(distinct[start : start + _READ]).items():
+            if vec.shape == (embedder.dim,):
+                out[first[key]] = vec
+                found[first[key]] = True
+    missing = [i for i in first.values() if not found[i]]
     missing.sort(key=lambda i: -len(texts[i]))
     batches = [missing[s : s + max(1, chunk)] for s in range(0, len(missing), max(1, chunk))]
     pool = pool_for(len(missing)) if pool_for and missing else None
@@ -148,10 +161,13 @@ def embed_with_cache(
     if progress:
         progress(0, len(missing))
     for batch, vecs in zip(batches, results, strict=True):
-        fresh = [(keys[i], np.asarray(v, dtype=np.float32)) for i, v in zip(batch, vecs, strict=True)]
-        cache.put(fresh)
-        have.update(fresh)
+        block = np.asarray(vecs, dtype=np.float32)
+        cache.put((keys[i], v) for i, v in zip(batch, block, strict=True))
+        out[batch] = block
         done += len(batch)
         if progress:
             progress(done, len(missing))
-    return np.stack([have[k] for k in keys]), len(missing)
+    for i, k in enumerate(keys):
+        if first[k] != i:
+            out[i] = out[first[k]]
+    return out, len(missing)

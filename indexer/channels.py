@@ -1,5 +1,5 @@
 """The retrieval channels beside word BM25 and passage vectors: character n-gram BM25, sentence
-vectors and corpus abbreviations. Built into the same index directory and loaded with it."""
+vectors and corpus abbreviations. Written into the same index directory and loaded with it."""
 
 from __future__ import annotations
 
@@ -28,38 +28,57 @@ class Channels:
     char: SparseIndex
     sentences: SentenceIndex
     abbreviations: abbrev.Pairs = ()
-    figures: tuple[tuple[str, object], ...] = ()  # for the index manifest, set when built
-
-    def save(self, directory: Path) -> None:
-        self.char.save(directory / CHAR_DIR)
-        self.sentences.save(directory / SENTENCE_DIR)
-        text = json.dumps(self.abbreviations, ensure_ascii=False, indent=0)
-        (directory / ABBREV_FILE).write_text(text, encoding="utf-8")
 
 
-def build_channels(
-    passage_texts: Sequence[str],
-    index_texts: Sequence[str],
-    documents: Sequence[str],
-    embed: EmbedFn,
-    with_sentences: Sequence[bool] | None = None,
-) -> Channels:
-    """All channels in memory (sentence vectors through ``embed``); ``documents`` are the whole
-    cleaned texts, where abbreviations are learnt. ``with_sentences`` marks the passages that
-    get sentence vectors (default: all)."""
-    char = SparseIndex.build(list(index_texts), char_tokens)
-    units = sentence_units(passage_texts, index_texts, with_sentences)
+@dataclass(frozen=True)
+class ChannelSource:
+    """What the channel writers read: passage texts, their index texts (headings included),
+    the whole cleaned documents (where abbreviations are learnt), which passages get sentence
+    vectors (None: all) and the store's cached embedding."""
+
+    passage_texts: Sequence[str]
+    index_texts: Sequence[str]
+    documents: Sequence[str]
+    embed: EmbedFn
+    with_sentences: Sequence[bool] | None = None
+
+
+Figures = dict[str, object]
+
+
+def write_char(directory: Path, src: ChannelSource) -> Figures:
+    SparseIndex.build(src.index_texts, char_tokens).save(directory / CHAR_DIR)
+    return {}
+
+
+def write_sentences(directory: Path, src: ChannelSource) -> Figures:
+    units = sentence_units(src.passage_texts, src.index_texts, src.with_sentences)
     t0 = time.perf_counter()
-    vectors, computed = embed(units.texts)
+    vectors, computed = src.embed(units.texts)
     seconds = time.perf_counter() - t0
-    pairs = abbrev.derive(documents)
-    figures = (
-        ("sentences", len(units.texts)),
-        ("sentence_embeddings_computed", computed),
-        ("sentence_embed_seconds", round(seconds, 2)),
-        ("abbreviations", len(pairs)),
-    )
-    return Channels(char, SentenceIndex.build(vectors, units.owner, len(index_texts)), pairs, figures)
+    SentenceIndex.build(vectors, units.owner, len(src.index_texts)).save(directory / SENTENCE_DIR)
+    return {
+        "sentences": len(units.texts),
+        "sentence_embeddings_computed": computed,
+        "sentence_embed_seconds": round(seconds, 2),
+    }
+
+
+def write_abbreviations(directory: Path, src: ChannelSource) -> Figures:
+    pairs = abbrev.derive(src.documents)
+    text = json.dumps(pairs, ensure_ascii=False, indent=0)
+    (directory / ABBREV_FILE).write_text(text, encoding="utf-8")
+    return {"abbreviations": len(pairs)}
+
+
+# One writer per channel, run one after another: each builds its artefact, saves it and lets it
+# go before the next starts, so a build's peak memory is that of its largest channel, not their
+# sum (with the whole law library: 1.7 GB summed, see bench/results/latest.md).
+CHANNEL_WRITERS: tuple[Callable[[Path, ChannelSource], Figures], ...] = (
+    write_char,
+    write_sentences,
+    write_abbreviations,
+)
 
 
 def load_channels(directory: Path, n_passages: int) -> Channels:

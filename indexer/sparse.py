@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -15,18 +16,18 @@ EMPTY = "∅"  # stands for a passage with no token, so every passage has a row
 _PLACEHOLDERS = frozenset({EMPTY, ""})  # "" is the empty token bm25s adds to the vocabulary
 
 
-def token_ids(texts: Iterable[str], tokenize: Tokenizer) -> tuple[list[list[int]], dict[str, int]]:
+def token_ids(texts: Iterable[str], tokenize: Tokenizer) -> tuple[list[array[int]], dict[str, int]]:
     """Each text's tokens as vocabulary ids, one text at a time.
 
     Handing bm25s the token strings of every passage at once kept them all alive beside their
     ids: for the character channel over the whole law library that is tens of millions of
-    two-character strings. Here only the ids of texts already seen are kept, and the ints come
-    from the vocabulary, so each token costs one list slot.
+    two-character strings. Here only the ids of texts already seen are kept, packed four bytes
+    to a token (a list of ints costs eight per slot); bm25s only iterates and counts them.
     """
     vocab: dict[str, int] = {}
-    ids: list[list[int]] = []
+    ids: list[array[int]] = []
     for text in texts:
-        ids.append([vocab.setdefault(t, len(vocab)) for t in tokenize(text) or [EMPTY]])
+        ids.append(array("i", [vocab.setdefault(t, len(vocab)) for t in tokenize(text) or [EMPTY]]))
     return ids, vocab
 
 
@@ -39,7 +40,10 @@ class SparseIndex:
     def build(cls, texts: Iterable[str], tokenize: Tokenizer = tokens) -> SparseIndex:
         import bm25s
 
-        model = bm25s.BM25(k1=1.2, b=0.75)
+        # scipy assembles the score matrix with half the transient memory of bm25s's numpy path
+        # (whole law library, character channel: +456 MB against +810 MB, 11.5 s against 16.1 s)
+        # and the same matrix.
+        model = bm25s.BM25(k1=1.2, b=0.75, csc_backend="scipy")
         model.index(token_ids(texts, tokenize), show_progress=False)
         return cls(model, tokenize)
 

@@ -13,13 +13,13 @@ import numpy as np
 
 from . import __version__, generations
 from .cache import EmbeddingCache, cache_path, embed_with_cache
-from .channels import Channels, build_channels, load_channels
+from .channels import CHANNEL_WRITERS, Channels, ChannelSource, EmbedFn, load_channels
 from .corpus import Corpus, index_text, load_corpus
 from .dense import DenseIndex
 from .docstore import corpus_source
 from .embed import usable_cpus
 from .embed_pool import Loader, lazy_pool
-from .errors import IndexError_
+from .errors import BuildError, IndexError_
 from .generations import FIX, MANIFEST
 from .records import Passage
 from .sparse import SparseIndex
@@ -45,39 +45,67 @@ class LoadedIndex:
 
 @dataclass(frozen=True)
 class BuildInput:
-    """What every artefact writer gets: the corpus, its passages, their index texts and vectors."""
+    """What every artefact writer gets: the corpus, its passages, their index texts, and the
+    store's cached embedding (texts in; vectors and how many had to be computed out)."""
 
     corpus: Corpus
     passages: list[Passage]
     texts: list[str]
-    vectors: np.ndarray
+    embed: EmbedFn
+
+
+Figures = dict[str, object]
 
 
 def sentence_flags(corpus: Corpus) -> list[bool]:
-    """Which passages get sentence vectors: those of core documents. A reference library is
-    found through its passage vectors and BM25; sentence vectors for it would more than double
-    the embedding of a bulk import (418k sentences beside 160k passages for the whole law
-    library) and the vectors every search scans, for the channel that mostly serves everyday
+    """Which passages get sentence vectors: those of core documents.
+
+    Sentence vectors are the costliest artefact to build (every sentence of a law library) and
+    the vectors every search scans, for the channel that mostly serves everyday
     questions about the plan."""
     core = {d.meta.id for d in corpus.documents if d.meta.tier == "core"}
     return [p.doc_id in core for p in corpus.passages]
 
 
-def _write_dense(directory: Path, data: BuildInput) -> None:
-    DenseIndex.build(data.vectors).save(directory / "dense.faiss")
+def _write_dense(directory: Path, data: BuildInput) -> Figures:
+    vectors, computed = data.embed(data.texts)
+    DenseIndex.build(vectors).save(directory / "dense.faiss")
+    return {"dimension": int(vectors.shape[1]), "embeddings_computed": computed}
 
 
-def _write_sparse(directory: Path, data: BuildInput) -> None:
+def _write_sparse(directory: Path, data: BuildInput) -> Figures:
     SparseIndex.build(data.texts).save(directory / "bm25")
+    return {}
 
 
-def _write_passage_ids(directory: Path, data: BuildInput) -> None:
+def _write_passage_ids(directory: Path, data: BuildInput) -> Figures:
     (directory / "passage_ids.json").write_text(json.dumps([p.id for p in data.passages]), encoding="utf-8")
+    return {}
 
 
-# Each writer puts its files into the generation directory being built; every file there is
-# checksummed into the manifest, so a new artefact needs only a writer here (and a reader).
-ARTEFACTS: list[Callable[[Path, BuildInput], None]] = [_write_dense, _write_sparse, _write_passage_ids]
+def _write_channels(directory: Path, data: BuildInput) -> Figures:
+    src = ChannelSource(
+        [p.text for p in data.passages],
+        data.texts,
+        [d.text for d in data.corpus.documents],
+        data.embed,
+        sentence_flags(data.corpus),
+    )
+    figures: Figures = {}
+    for write in CHANNEL_WRITERS:
+        figures.update(write(directory, src))
+    return figures
+
+
+# Each writer builds one artefact into the generation directory being built, saves it and drops
+# it before the next runs (a build holds one artefact at a time, besides the corpus); every file
+# there is checksummed into the manifest, so a new artefact needs only a writer here (and a reader).
+ARTEFACTS: list[Callable[[Path, BuildInput], Figures]] = [
+    _write_dense,
+    _write_sparse,
+    _write_passage_ids,
+    _write_channels,
+]
 
 
 def build_index(
@@ -93,10 +121,11 @@ def build_index(
 
     Builds of one index directory are serialised by a file lock (``on_wait`` is told the pid
     of a build being waited for). The live generation is never touched; a failed or killed
-    build leaves nothing but a staging directory, removed by the next build. With
-    ``only_if_stale`` a live generation that is fresh and intact is kept (``"reused": True``);
-    that check runs under the lock, so processes starting together build once. With
-    ``pool_loader`` a big build embeds in worker processes (``indexer.embed_pool``).
+    build leaves nothing but a staging directory, removed by the next build, and the vectors it
+    embedded, which the cache keeps for the rerun. With ``only_if_stale`` a live generation
+    that is fresh and intact is kept (``"reused": True``); that check runs under the lock, so
+    processes starting together build once. With ``pool_loader`` a big build embeds in worker
+    processes (``indexer.embed_pool``).
     """
     root = settings.resolved_index_dir
     with generations.build_lock(root, on_wait):
@@ -113,43 +142,35 @@ def build_index(
             with (
                 EmbeddingCache(cache_path(settings.data_dir, embedder.model_id)) as cache,
                 lazy_pool(pool_loader, settings.embed_workers, usable_cpus(), embedder.model_id) as pool_for,
+                generations.staging(root) as (generation, tmp),
             ):
 
                 def embed(ts: Sequence[str]) -> tuple[np.ndarray, int]:
                     return embed_with_cache(embedder, ts, cache, settings.embed_chunk, progress, pool_for)
 
-                vectors, computed = embed(texts)
-                channels = build_channels(
-                    [p.text for p in passages],
-                    texts,
-                    [d.text for d in corpus.documents],
-                    embed,
-                    sentence_flags(corpus),
-                )
+                data = BuildInput(corpus, passages, texts, embed)
+                figures: Figures = {}
+                for write in ARTEFACTS:
+                    figures.update(write(tmp, data))
+                manifest: dict[str, object] = {
+                    "format": FORMAT,
+                    "planqa_version": __version__,
+                    "corpus_fingerprint": corpus.fingerprint,
+                    "model_id": embedder.model_id,
+                    "dimension": figures.pop("dimension", embedder.dim),
+                    "passages": len(passages),
+                    "documents": len(corpus.documents),
+                    "embeddings_computed": figures.pop("embeddings_computed", 0),
+                    **figures,
+                    "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "build_seconds": round(time.time() - started, 2),
+                    "build_window": [started, time.time()],
+                }
+                return generations.publish(root, generation, tmp, manifest)
         except Exception as exc:
-            if generations._no_space(exc, settings.data_dir):
+            if not isinstance(exc, BuildError) and generations._no_space(exc, settings.data_dir):
                 raise generations.no_space_error(settings.data_dir) from exc
             raise
-        with generations.staging(root) as (generation, tmp):
-            data = BuildInput(corpus, passages, texts, vectors)
-            for write in ARTEFACTS:
-                write(tmp, data)
-            channels.save(tmp)
-            manifest: dict[str, object] = {
-                "format": FORMAT,
-                "planqa_version": __version__,
-                "corpus_fingerprint": corpus.fingerprint,
-                "model_id": embedder.model_id,
-                "dimension": int(vectors.shape[1]) if len(vectors) else embedder.dim,
-                "passages": len(passages),
-                "documents": len(corpus.documents),
-                "embeddings_computed": computed,
-                **dict(channels.figures),
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "build_seconds": round(time.time() - started, 2),
-                "build_window": [started, time.time()],
-            }
-            return generations.publish(root, generation, tmp, manifest)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

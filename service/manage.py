@@ -89,8 +89,14 @@ def add(
             _fail(exc)
         added.append(doc_id)
         typer.echo(f"added {doc_id} ({file.name})")
-    if added:
-        _rebuild(added)
+    # Documents still marked indexing were stored by an add that did not finish (killed during
+    # its build): rerunning the same command skips them as duplicates and builds them now, with
+    # every vector the killed build had embedded taken from the cache.
+    pending = [d.meta.id for d in store.documents() if d.status == "indexing" and d.meta.id not in added]
+    if pending:
+        typer.echo(f"resuming: {len(pending)} documents stored earlier are still to be indexed")
+    if added or pending:
+        _rebuild(added + pending)
 
 
 def replace(

@@ -73,3 +73,30 @@ def test_bad_file_is_one_clear_line(tmp_path: Path) -> None:
     out = run(["add", str(tmp_path / "x.xlsx")], PLANQA_DATA_DIR=str(tmp_path / "data"))
     assert out.returncode == 1 and "unsupported file type" in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "data" / "documents" / "documents.json").exists()
+
+
+@pytest.mark.slow
+def test_rerunning_an_add_that_was_killed_finishes_its_documents(fresh: Settings, tmp_path: Path) -> None:
+    """An add killed after storing its files leaves them stored, marked indexing, and the old
+    index serving; the same command again skips them as duplicates yet indexes them."""
+    from indexer.docstore import open_store
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    f.make_txt(folder / "waste-plan.txt")
+    f.make_md(folder / "ozone-notice.md")
+    store = open_store(fresh)
+    store.add("waste-plan.txt", (folder / "waste-plan.txt").read_bytes())  # what the kill left
+    assert {d.meta.id: d.status for d in store.documents()}["waste-plan"] == "indexing"
+
+    out = run(["add", str(folder)], fresh)
+    assert out.returncode == 0, out.stderr
+    assert "added ozone-notice" in out.stdout and "waste-plan" in out.stderr  # skipped: stored
+    assert "resuming: 1 documents" in out.stdout
+    listed = {d["id"]: d["status"] for d in json.loads(run(["documents", "--json"], fresh).stdout)}
+    assert listed["waste-plan"] == listed["ozone-notice"] == "ready"
+    hits = json.loads(run(["search", f.TXT_TITLE, "--mode", "bm25", "--json"], fresh).stdout)["results"]
+    assert hits[0]["doc_id"] == "waste-plan"
+
+    again = run(["add", str(folder)], fresh)  # nothing new, nothing pending: no rebuild
+    assert again.returncode == 0 and "index rebuilt" not in again.stdout and "resuming" not in again.stdout

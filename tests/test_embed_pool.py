@@ -116,3 +116,17 @@ def test_settings_loader_is_picklable() -> None:
 
     loader = settings_loader(Settings())
     assert isinstance(pickle.loads(pickle.dumps(loader)), functools.partial)
+
+
+def test_partly_cached_texts_with_repeats_get_every_row_right(tmp_path: Path) -> None:
+    """Cached rows, freshly embedded rows and repeated texts all land in their own rows."""
+    emb = FakeEmbedder()
+    texts = [TEXTS[3], TEXTS[0], TEXTS[3], TEXTS[5], TEXTS[0], TEXTS[9]]
+    with EmbeddingCache(tmp_path / "d.sqlite3") as cache:
+        embed_with_cache(emb, [TEXTS[0], TEXTS[9]], cache)
+        got, computed = embed_with_cache(emb, texts, cache, chunk=1)
+    assert computed == 2  # TEXTS[3] and TEXTS[5], each once
+    np.testing.assert_array_equal(got, FakeEmbedder().embed(texts))
+    with EmbeddingCache(tmp_path / "e.sqlite3") as cache:
+        empty, none = embed_with_cache(emb, [], cache)
+    assert empty.shape == (0, emb.dim) and none == 0

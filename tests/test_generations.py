@@ -92,13 +92,15 @@ def test_missing_index_and_dangling_pointer_name_the_fix(settings: Settings) -> 
 def test_extra_artefacts_are_checksummed_without_further_changes(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def write_extra(directory: Path, data: store.BuildInput) -> None:
-        (directory / "sentences").mkdir()
-        np.save(directory / "sentences" / "vectors.npy", data.vectors[:3])
+    def write_extra(directory: Path, data: store.BuildInput) -> dict[str, object]:
+        vectors, _ = data.embed(data.texts[:3])
+        np.save(directory / "sentences" / "vectors.npy", vectors)
+        return {"extra_rows": len(vectors)}
 
     monkeypatch.setattr(store, "ARTEFACTS", [*store.ARTEFACTS, write_extra])
     manifest = store.build_index(settings, FakeEmbedder())
     assert "sentences/vectors.npy" in manifest["files"]  # type: ignore[operator]
+    assert manifest["extra_rows"] == 3  # a writer's figures reach the manifest
     live = generations.live_dir(settings.resolved_index_dir)
     (live / "sentences" / "vectors.npy").write_bytes(b"short")
     with pytest.raises(IndexError_, match=r"vectors\.npy is damaged"):
@@ -112,7 +114,7 @@ def test_failed_build_leaves_live_generation_and_pointer(
     g1 = store.build_index(settings, FakeEmbedder())["generation"]
     before = fingerprint(root / generations.GENERATIONS)
 
-    def explode(directory: Path, data: store.BuildInput) -> None:
+    def explode(directory: Path, data: store.BuildInput) -> dict[str, object]:
         (directory / "half-written").write_bytes(b"...")
         raise RuntimeError("writer failed")
 

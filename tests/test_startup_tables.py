@@ -27,7 +27,8 @@ TEXTS = ["大气污染防治", "水污染防治 PM2.5 浓度", "", "噪声扰民
 def test_token_ids_number_each_distinct_token_once_and_mark_empty_texts() -> None:
     ids, vocab = token_ids(["大气 水", "", "水 水"], lambda t: t.split())
     assert vocab == {"大气": 0, "水": 1, "∅": 2}
-    assert ids == [[0, 1], [2], [1, 1]]
+    assert [list(i) for i in ids] == [[0, 1], [2], [1, 1]]
+    assert all(i.itemsize == 4 for i in ids)  # packed, not a list of ints
 
 
 @pytest.mark.parametrize("tokenize", [char_tokens, tokens])
