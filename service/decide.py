@@ -13,6 +13,7 @@ from . import wording
 from .analyze import Query
 from .answer import coverage
 from .draft import Draft
+from .targets import BASELINE_YEAR, has_value
 
 # Below this share of the question's weighted content found in the best passages, the
 # documents are taken not to answer it. Set on questions written for tuning, kept apart
@@ -24,6 +25,11 @@ LEAD_PIECES = 2  # the first two cited pieces are what answer the question; late
 _DIGIT = re.compile(r"\d")
 # A number as the documents write it: digits, or Chinese numerals with a unit (五年, 百分之三十).
 _NUMBER = re.compile(r"\d|百分之|[一二三四五六七八九十两百千万]+[年月日天个项吨元倍]")
+# What carries digits without being an amount: a calendar year or span of years (2014—2030年)
+# and the title of a document (《…规划（2021—2025年）》).
+_NOT_AMOUNT = re.compile(
+    r"《[^》]*》|(?:19|20)\d\d\s*[—–\-~～至到]\s*(?:19|20)?\d\d\s*年?|(?<!\d)(?:19|20)\d\d\s*年"
+)
 
 
 def _subjects(q: Query, covered: frozenset[str]) -> tuple[str, ...]:
@@ -69,8 +75,18 @@ def check(q: Query, draft: Draft, covered: frozenset[str] = frozenset()) -> str 
     first = draft.lines[0]
     # The best unit alone: a number elsewhere may be about something else.
     first_source = "".join(p.source for p in first.cited[:1])
-    if q.county is None and q.asks_amount and first.kind != "indicator" and not _NUMBER.search(first_source):
+    if (
+        q.county is None
+        and q.asks_amount
+        and first.kind != "indicator"
+        and not _NUMBER.search(_NOT_AMOUNT.sub("", first_source))
+    ):
         return wording.MISSING_NUMBER
+    # A table row gives the target year's value, and the baseline year's where the table has it.
+    if first.kind == "indicator" and first.target is not None and q.years:
+        given = {first.target.year} | ({BASELINE_YEAR} if has_value(first.target.baseline) else set())
+        if not given & set(q.years):
+            return wording.no_year_value(q.years[0])
     if q.county is not None and (q.wants_number or q.wants_deadline):
         own = [p.source for line in draft.lines if line.kind == "county_task" for p in line.cited]
         if not any(_DIGIT.search(s) for s in own):

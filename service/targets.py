@@ -35,6 +35,15 @@ ATTRIBUTES = ("约束性", "预期性")
 CITY = "全市"
 
 
+# The indicator table's baseline column is 2020 (a target's own year is its ``year``).
+BASELINE_YEAR = "2020"
+
+
+def has_value(text: str) -> bool:
+    """Whether a table cell gives a value (the table writes "-" where it gives none)."""
+    return bool(text) and text not in ("-", "—")
+
+
 @dataclass(frozen=True)
 class Target:
     id: str
@@ -238,7 +247,7 @@ def _indicator_target(ind: Indicator, p: Passage | None, tid: str) -> Target:
         value=ind.target_2025,
         unit=ind.unit,
         year="2025",
-        baseline="" if ind.baseline_2020 == "-" else ind.baseline_2020,
+        baseline=ind.baseline_2020 if has_value(ind.baseline_2020) else "",
         attribute=ind.attribute,
         passage_id=ind.passage_id,
         section=p.section_path if p else "",

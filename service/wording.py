@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .targets import Target
+from .targets import BASELINE_YEAR, Target, has_value
 
 ABSTAIN = "规划及所收录的法律法规中没有找到对这一问题的明确答复。下列相关内容仅供参考，不构成答案。"
 _END = "。；;"
@@ -26,8 +26,8 @@ def value_text(value: str, unit: str) -> str:
 
 def indicator(t: Target) -> str:
     parts = [f"{t.what}：{t.year}年目标为{value_text(t.value, t.unit)}"]
-    if t.baseline and t.baseline not in ("-", "—"):
-        parts.append(f"2020年为{value_text(t.baseline, t.unit)}")
+    if has_value(t.baseline):
+        parts.append(f"{BASELINE_YEAR}年为{value_text(t.baseline, t.unit)}")
     if t.attribute:
         parts.append(f"属{t.attribute}指标")
     return "，".join(parts)
@@ -70,6 +70,10 @@ def no_year(year: str) -> str:
 
 def unknown_name(name: str) -> str:
     return f"文件未涉及“{name}”。"
+
+
+def no_year_value(year: str) -> str:
+    return f"指标表中没有该指标{year}年的数值。"
 
 
 def outside_place(place: str) -> str:

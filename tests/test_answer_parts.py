@@ -15,6 +15,7 @@ from service.draft import Draft, Line, Piece, quoted, render
 from service.intents import load_intents
 from service.parts import split_parts
 from service.places import find_places
+from service.targets import Target
 
 TITLES = {"langfang-eco-plan": "廊坊市“十四五”生态环境保护规划", "water-law": "中华人民共和国水法"}
 ASK = load_intents().cues["ask"].pattern
@@ -177,6 +178,52 @@ def test_check_wants_a_number_in_the_first_piece_for_a_bare_how_many() -> None:
     q = analyse("要建多少公里的管网？", TITLES)
     assert decide.check(q, _draft("新建管网120公里")) is None
     assert decide.check(q, _draft("加快管网建设", "新建管网120公里")) == wording.MISSING_NUMBER
+
+
+def test_years_and_titles_are_not_the_number_asked_for() -> None:
+    q = analyse("要压减多少地下水开采量？", TITLES)
+    assert decide.check(q, _draft("严格落实《地下水超采综合治理规划（2014—2030）》，逐步压减开采量")) == (
+        wording.MISSING_NUMBER
+    )
+    assert decide.check(q, _draft("2014—2030年逐步压减开采量")) == wording.MISSING_NUMBER
+    assert decide.check(q, _draft("2025年前压减开采量1.2亿立方米")) is None
+    # Four digits that are no year: a count.
+    assert decide.check(analyse("登记备案了多少家？", TITLES), _draft("完成1904家企业登记备案")) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "missing", "giving", "what"),
+    [
+        (
+            "法律说的夜间是几点到几点？",
+            "禁止夜间进行建筑施工作业",
+            "夜间是指晚上十点至次日早晨六点之间的期间",
+            "时刻",
+        ),
+        ("基坑挖多深要备案？", "开挖深度由省级人民政府制定、公布", "开挖深度超过10米的，应当备案", "长度"),
+        ("转移联单一式几联？", "应当填写危险废物转移联单", "转移联单一式五联", "数量"),
+    ],
+)
+def test_a_source_must_give_the_kind_of_value_asked(
+    question: str, missing: str, giving: str, what: str
+) -> None:
+    q = analyse(question, TITLES)
+    assert decide.check(q, _draft(missing)) == wording.missing_value(what)
+    assert decide.check(q, _draft(giving)) is None
+
+
+def _row(baseline: str) -> Draft:
+    t = Target("t1", "地表水达到或好于Ⅲ类水体比例", "60", "%", "2025", baseline, "约束性")
+    return Draft((Line("indicator", (Piece("…", _hit("表"), "。", "表"),), t),))
+
+
+def test_a_table_row_answers_only_the_years_it_has_values_for() -> None:
+    asked_2020 = analyse("2020年地表水达到或好于Ⅲ类水体比例是多少？", TITLES)
+    assert decide.check(asked_2020, _row("")) == wording.no_year_value("2020")
+    assert decide.check(asked_2020, _row("-")) == wording.no_year_value("2020")
+    assert decide.check(asked_2020, _row("55")) is None
+    assert decide.check(analyse("2025年地表水达到或好于Ⅲ类水体比例是多少？", TITLES), _row("")) is None
+    assert decide.check(analyse("地表水达到或好于Ⅲ类水体比例是多少？", TITLES), _row("")) is None
 
 
 def test_empty_draft_is_declined() -> None:

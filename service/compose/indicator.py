@@ -11,10 +11,10 @@ from .. import wording
 from ..analyze import Query
 from ..answer import Scored, coverage, pick_sentences
 from ..draft import Line, Piece, quoted
-from ..targets import Target
+from ..targets import BASELINE_YEAR, Target
 from .context import Context
 
-TABLE_YEARS = ("2020", "2025")
+TABLE_YEARS = (BASELINE_YEAR, "2025")
 MIN_ROW_MATCH = 0.25  # share of the question's words an indicator's name must carry
 STRONG_ROW_MATCH = 0.6
 EXTRA_MATCH = 0.5  # a body sentence joins an indicator answer only when it is about the same thing
