@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from indexer.tokenize import normalise, segment, tokens
 
-from .intents import ValueKind, load_intents
+from .intents import Intents, ValueKind, load_intents
 from .parts import Part, split_parts
 from .places import find_places, names_home
 from .vocab import (
@@ -121,6 +121,7 @@ def short_title(title: str) -> str:
 
 _QUOTED_TITLE = re.compile(r"《([^》]{1,40})》")
 _ASKING_CLAUSE = re.compile(r"[^，,；;。？?！!]*[？?]")
+_CLAUSE = re.compile(r"[^，,；;。？?！!]+[，,；;。？?！!]?")
 
 
 def mentioned_docs(question: str, titles: Mapping[str, str]) -> tuple[str, ...]:
@@ -147,6 +148,16 @@ def asking_text(question: str) -> str:
         return "".join(asked)
     clauses = [c for c in re.split(r"[，,；;。！!]", question) if c.strip()]
     return clauses[-1] if clauses else question
+
+
+def subject_text(question: str, ask: str, cues: Intents) -> str:
+    """The question without the clauses that set the asker's scene (first person, outside the
+    asking clauses): a county or zone named only there is where the asker is, not what is asked
+    about, unless the asking clause points back at it ("我们这儿")."""
+    if ask == question or cues.has("here", ask):
+        return question
+    clauses = [m.group(0) for m in _CLAUSE.finditer(question)]
+    return "".join(c for c in clauses if c in ask or not cues.has("scene", c))
 
 
 @dataclass(frozen=True)
@@ -210,8 +221,11 @@ def term_groups(
 def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> Query:
     """``everyday=False`` ignores the everyday-wording table (to measure what it adds)."""
     vocab = load_vocab() if everyday else replace(load_vocab(), everyday=())
-    county = resolve_county(question)
-    found_zone = resolve_zone(question)
+    cues = load_intents()
+    ask = asking_text(question)
+    subject = subject_text(question, ask, cues)
+    county = resolve_county(subject)
+    found_zone = resolve_zone(subject)
     zone = county.zone if county else (found_zone.name if found_zone else None)
     sector = resolve_sector(question)
     expansions = tuple(expand_query(question, vocab))
@@ -219,8 +233,6 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
     words = tokens(question)
     terms = tuple(t for t in dict.fromkeys(words) if t not in _FORM_WORDS and not t.isdigit())
     groups = term_groups(terms, sector, county, vocab)
-    cues = load_intents()
-    ask = asking_text(question)
     current, past = cues.has("current_period", question), cues.has("past_period", question)
     # A name needs a letter: bare numbers (2025, 35) are years and values, not subjects.
     technical = tuple(
@@ -232,7 +244,13 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
     # Set in 廊坊 (by name, county or zone), the question is about it: another place in the scene
     # is context, and one in the asking clause is judged against the corpus (decide.py).
     # Plain segmentation for place names: search mode would also yield 大理 out of 大理石.
-    home = county is not None or found_zone is not None or names_home(question)
+    home = (
+        county is not None
+        or found_zone is not None
+        or resolve_county(question) is not None
+        or resolve_zone(question) is not None
+        or names_home(question)
+    )
     place_text = ask if home else question
     return Query(
         question=question,

@@ -20,6 +20,8 @@ CUE_NAMES = (
     "plan",
     "plan_name",
     "penalty",
+    "here",
+    "scene",
     "current_period",
     "past_period",
     "scope",

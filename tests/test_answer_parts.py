@@ -357,3 +357,21 @@ def test_a_penalty_question_prefers_the_article_setting_the_fine() -> None:
     # Asked about the duty itself, the duty article leads.
     duty_first = score_sentences(analyse("夜间可以进行建筑施工作业吗？", TITLES), hits, {})
     assert duty_first[0].hit.passage.id == "law:a43"
+
+
+@pytest.mark.parametrize(
+    ("question", "county"),
+    [
+        ("我在霸州开个小家具厂，规划对喷涂、溶剂这类废气治理有什么要求？", None),
+        ("我们公司要在开发区建个新厂房，做环评的单位该由谁来选？", None),
+        ("我住在三河市，我们这儿要完成哪些目标？", "三河市"),
+        ("永清县所在的功能区，围绕机场周边要建多宽的密植林带？", "永清县"),
+        ("三河市要完成哪些目标？", "三河市"),
+    ],
+)
+def test_a_county_named_only_in_the_askers_scene_is_not_the_subject(
+    question: str, county: str | None
+) -> None:
+    q = analyse(question, TITLES)
+    assert (q.county.name if q.county else None) == county
+    assert q.home  # either way the question is set in the plan's city
