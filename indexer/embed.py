@@ -425,9 +425,7 @@ def load_embedder(settings: Settings | None = None) -> Embedder:
                     )
                     mixed.embed([], "query")
                     return mixed
-                if okey not in _ONNX_CACHE:
-                    _ONNX_CACHE[okey] = _load_onnx(name, cache_dir, chosen, threads)
-                return _ONNX_CACHE[okey]
+                return _cached_onnx(name, cache_dir, chosen, threads)
             except ModelError as exc:
                 if backend != "auto":
                     raise

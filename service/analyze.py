@@ -223,9 +223,10 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
     vocab = load_vocab() if everyday else replace(load_vocab(), everyday=())
     cues = load_intents()
     ask = asking_text(question)
+    named_county, named_zone = resolve_county(question), resolve_zone(question)
     subject = subject_text(question, ask, cues)
-    county = resolve_county(subject)
-    found_zone = resolve_zone(subject)
+    county = named_county if subject == question else resolve_county(subject)
+    found_zone = named_zone if subject == question else resolve_zone(subject)
     zone = county.zone if county else (found_zone.name if found_zone else None)
     sector = resolve_sector(question)
     expansions = tuple(expand_query(question, vocab))
@@ -244,13 +245,7 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
     # Set in 廊坊 (by name, county or zone), the question is about it: another place in the scene
     # is context, and one in the asking clause is judged against the corpus (decide.py).
     # Plain segmentation for place names: search mode would also yield 大理 out of 大理石.
-    home = (
-        county is not None
-        or found_zone is not None
-        or resolve_county(question) is not None
-        or resolve_zone(question) is not None
-        or names_home(question)
-    )
+    home = named_county is not None or named_zone is not None or names_home(question)
     place_text = ask if home else question
     return Query(
         question=question,
