@@ -99,9 +99,17 @@ def _split_clauses(clauses: list[str], asking: list[int], asks: re.Pattern[str])
         # The clauses between two asks ("到期还要继续排污的，") set the next one's scene.
         between = "".join(clauses[previous + 1 : at])
         previous = at
-        # "过期了怎么办": a short follow-up speaks of the first clause's subject.
+        # "过期了怎么办": a short follow-up speaks of the first clause's subject. With no scene
+        # before it, the first clause is where the subject is named, so a longer part keeps it
+        # too ("…各自要把联单保存多少年？" after "危险废物转移联单一式几联？"), without the
+        # first clause's question words, which ask something else.
         own = asks.sub("", between + c)
-        lead = "" if len(own) >= SHORT_FOLLOW_UP else clauses[first]
+        if len(own) < SHORT_FOLLOW_UP:
+            lead = clauses[first]
+        elif not scene:
+            lead = asks.sub("", clauses[first]).rstrip("，,；;。？?！!") + "，"
+        else:
+            lead = ""
         parts.append(Part(_label(c), f"{scene}{lead}{between}{c}"))
     return tuple(parts)
 

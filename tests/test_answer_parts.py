@@ -60,6 +60,16 @@ def test_a_short_follow_up_keeps_the_first_clause() -> None:
     assert len(parts) == 2 and "排污许可证" in parts[1].question
 
 
+def test_a_longer_part_keeps_the_subject_of_a_first_clause_with_no_scene() -> None:
+    parts = split_parts("排污许可证的有效期是几年？企业在有效期届满后还要继续排污应当怎么办？", ASK)
+    assert len(parts) == 2 and "排污许可证的有效期" in parts[1].question
+    # The first clause's question word stays with the first part.
+    assert "几年" not in parts[1].question
+    # After a scene, the scene carries the subject; the first ask is not repeated.
+    parts = split_parts("我们厂拿了块地。现在要做什么处理？要是拖过三个月还开不了工怎么办？", ASK)
+    assert len(parts) == 2 and "处理" not in parts[1].question
+
+
 def test_a_scene_sentence_is_never_a_part() -> None:
     # "这几年" holds a question word, but the sentence ends with 。: it sets the scene.
     q = "这几年河水清了不少。去年全市断面达标率是多少？比前年高了几个点？"
