@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from indexer.chunk import sentences
 from indexer.corpus import index_text
 from indexer.records import Hit
 
@@ -22,6 +23,9 @@ MIN_COVERAGE = 0.15
 SCREEN_DEPTH = 5
 PLACE_DEPTH = 3
 LEAD_PIECES = 2  # the first two cited pieces are what answer the question; later ones are context
+# A sentence that names an outside place answers for it only when it also speaks of what is
+# asked: "推动与北京市通州区一体化高质量发展" says nothing of 通州's water targets.
+MIN_PLACE_COVERAGE = 0.25
 _DIGIT = re.compile(r"\d")
 # A number as the documents write it: digits, or Chinese numerals with a unit (五年, 百分之三十).
 _NUMBER = re.compile(r"\d|百分之|[一二三四五六七八九十两百千万]+[年月日天个项吨元倍]")
@@ -63,7 +67,22 @@ def screen(
     return None
 
 
-def check(q: Query, draft: Draft, covered: frozenset[str] = frozenset()) -> str | None:
+def _speaks_of(place: str, text: str, q: Query, idf: Mapping[str, float]) -> bool:
+    """Whether a sentence of the text names the place and covers the rest of the question."""
+    # What the question asks beyond its places: every term that is a piece of a place's name
+    # (北京市 gives 北京, 京市) is left out, whichever place of the question it names.
+    names = [p + suffix for p in q.places for suffix in ("", "市", "区", "县", "省")]
+    rest = [g for g in q.groups if not any(g[0] in n or n in g[0] for n in names)]
+    for start, end in sentences(text):
+        sentence = text[start:end]
+        if place in sentence and (not rest or coverage(sentence, rest, idf) >= MIN_PLACE_COVERAGE):
+            return True
+    return False
+
+
+def check(
+    q: Query, draft: Draft, covered: frozenset[str] = frozenset(), idf: Mapping[str, float] | None = None
+) -> str | None:
     """Why the composed draft does not answer what was asked; None when it does."""
     cited = draft.cited_pieces()
     if not cited:
@@ -93,6 +112,6 @@ def check(q: Query, draft: Draft, covered: frozenset[str] = frozenset()) -> str 
             city = first.target if first.kind == "indicator" else None
             return wording.county_no_value(q.county.name, city)
     for place in _subjects(q, covered):
-        if not any(place in p.hit.passage.text for p in lead if p.hit is not None):
+        if not any(_speaks_of(place, p.hit.passage.text, q, idf or {}) for p in lead if p.hit is not None):
             return wording.outside_place(place)
     return None

@@ -104,7 +104,7 @@ class QA:
         if reason is not None:
             return None, hits, reason
         draft = compose(self.ctx, q, hits)
-        return draft, hits, decide.check(q, draft, self.covered_places)
+        return draft, hits, decide.check(q, draft, self.covered_places, self.idf)
 
     def ask(
         self, question: str, top_k: int = 5, doc_ids: Sequence[str] | None = None

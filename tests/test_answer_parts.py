@@ -190,6 +190,16 @@ def test_check_wants_a_number_in_the_first_piece_for_a_bare_how_many() -> None:
     assert decide.check(q, _draft("加快管网建设", "新建管网120公里")) == wording.MISSING_NUMBER
 
 
+def test_a_place_named_in_passing_does_not_answer_for_it() -> None:
+    q = analyse("规划给北京市通州区定的地表水考核目标是什么？", TITLES)
+    idf = {"地表水": 4.0, "考核": 3.0, "北京": 3.0, "通州": 4.0}
+    passing = "推动与北京市通州区一体化高质量发展，重点加强京津交界区生态空间建设。"
+    assert decide.check(q, _draft(passing), idf=idf) == wording.outside_place("北京")
+    # The sentence that names the place also speaks of what is asked: it answers.
+    own = "北京市通州区地表水考核断面水质达到Ⅳ类。"
+    assert decide.check(q, _draft(own), idf=idf) is None
+
+
 def test_years_and_titles_are_not_the_number_asked_for() -> None:
     q = analyse("要压减多少地下水开采量？", TITLES)
     assert decide.check(q, _draft("严格落实《地下水超采综合治理规划（2014—2030）》，逐步压减开采量")) == (
