@@ -29,10 +29,11 @@ MIN_PLACE_COVERAGE = 0.25
 _DIGIT = re.compile(r"\d")
 # A number as the documents write it: digits, or Chinese numerals with a unit (五年, 百分之三十).
 _NUMBER = re.compile(r"\d|百分之|[一二三四五六七八九十两百千万]+[年月日天个项吨元倍]")
-# What carries digits without being an amount: a calendar year or span of years (2014—2030年)
-# and the title of a document (《…规划（2021—2025年）》).
+# What carries digits without being an amount: a calendar year or span of years (2014—2030年),
+# the title of a document (《…规划（2021—2025年）》) and a technical name (PM2.5, PM10, O3).
 _NOT_AMOUNT = re.compile(
     r"《[^》]*》|(?:19|20)\d\d\s*[—–\-~～至到]\s*(?:19|20)?\d\d\s*年?|(?<!\d)(?:19|20)\d\d\s*年"
+    r"|[A-Za-z]+\d+(?:\.\d+)?"
 )
 
 
@@ -89,9 +90,11 @@ def check(
         return ""
     lead = cited if q.county is not None else cited[:LEAD_PIECES]
     lead_source = "".join(p.source for p in lead)
-    if q.asked_value is not None and not q.asked_value.gives.search(lead_source):
-        return wording.missing_value(q.asked_value.what)
     first = draft.lines[0]
+    # A table row with a value gives what the table measures, in the table's unit.
+    from_table = first.kind == "indicator" and first.target is not None and has_value(first.target.value)
+    if q.asked_value is not None and not from_table and not q.asked_value.gives.search(lead_source):
+        return wording.missing_value(q.asked_value.what)
     # The best unit alone: a number elsewhere may be about something else.
     first_source = "".join(p.source for p in first.cited[:1])
     if (

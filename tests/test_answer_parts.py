@@ -207,6 +207,10 @@ def test_years_and_titles_are_not_the_number_asked_for() -> None:
     )
     assert decide.check(q, _draft("2014—2030年逐步压减开采量")) == wording.MISSING_NUMBER
     assert decide.check(q, _draft("2025年前压减开采量1.2亿立方米")) is None
+    # A technical name carries digits, not an amount.
+    q = analyse("臭氧浓度目标是多少？", TITLES)
+    assert decide.check(q, _draft("推动VOCs、NOx、PM2.5与臭氧协同控制")) == wording.MISSING_NUMBER
+    assert decide.check(q, _draft("臭氧浓度控制在160微克/立方米")) is None
     # Four digits that are no year: a count.
     assert decide.check(analyse("登记备案了多少家？", TITLES), _draft("完成1904家企业登记备案")) is None
 
