@@ -272,5 +272,9 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         places=find_places(place_text, frozenset(segment(place_text))),
         home=home,
         plan_text=plan_text or question,
-        parts=split_parts(question, cues.cues["ask"].pattern) if cues.has("multipart", question) else (),
+        parts=(
+            split_parts(question, cues.cues["ask"].pattern, cues.cues["scene"].pattern)
+            if cues.has("multipart", question)
+            else ()
+        ),
     )

@@ -75,7 +75,9 @@ def asking_clauses(clauses: list[str], asks: re.Pattern[str]) -> list[int]:
     return out
 
 
-def split_parts(question: str, asks: re.Pattern[str] | None = None) -> tuple[Part, ...]:
+def split_parts(
+    question: str, asks: re.Pattern[str] | None = None, scene: re.Pattern[str] | None = None
+) -> tuple[Part, ...]:
     """Sub-questions of a question that asks several things; () when it asks one.
 
     Several asking clauses ("有效期几年？要提前多久申请延续？") become one part each, after the
@@ -85,11 +87,13 @@ def split_parts(question: str, asks: re.Pattern[str] | None = None) -> tuple[Par
     clauses = [m.group(0) for m in _CLAUSES.finditer(question)]
     asking = asking_clauses(clauses, asks) if asks is not None else list(range(len(clauses)))
     if asks is not None and 2 <= len(asking) <= MAX_PARTS:
-        return _split_clauses(clauses, asking, asks)
+        return _split_clauses(clauses, asking, asks, scene)
     return _split_items(clauses, set(asking))
 
 
-def _split_clauses(clauses: list[str], asking: list[int], asks: re.Pattern[str]) -> tuple[Part, ...]:
+def _split_clauses(
+    clauses: list[str], asking: list[int], asks: re.Pattern[str], scene_cue: re.Pattern[str] | None
+) -> tuple[Part, ...]:
     first = asking[0]
     scene = "".join(clauses[:first])
     parts = [Part(_label(clauses[first]), f"{scene}{clauses[first]}")]
@@ -99,14 +103,14 @@ def _split_clauses(clauses: list[str], asking: list[int], asks: re.Pattern[str])
         # The clauses between two asks ("到期还要继续排污的，") set the next one's scene.
         between = "".join(clauses[previous + 1 : at])
         previous = at
-        # "过期了怎么办": a short follow-up speaks of the first clause's subject. With no scene
-        # before it, the first clause is where the subject is named, so a longer part keeps it
-        # too ("…各自要把联单保存多少年？" after "危险废物转移联单一式几联？"), without the
-        # first clause's question words, which ask something else.
+        # "过期了怎么办": a short follow-up speaks of the first clause's subject. Unless the
+        # asker first sets a scene of their own ("我们公司拿了块地，"), the first clause is where
+        # the subject is named, so a longer part keeps it too ("…各自要把联单保存多少年？" after
+        # "危险废物转移联单一式几联？"), without the first clause's question words.
         own = asks.sub("", between + c)
         if len(own) < SHORT_FOLLOW_UP:
             lead = clauses[first]
-        elif not scene:
+        elif scene_cue is None or not scene_cue.search(scene):
             lead = asks.sub("", clauses[first]).rstrip("，,；;。？?！!") + "，"
         else:
             lead = ""

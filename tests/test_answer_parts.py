@@ -19,6 +19,7 @@ from service.targets import Target
 
 TITLES = {"langfang-eco-plan": "廊坊市“十四五”生态环境保护规划", "water-law": "中华人民共和国水法"}
 ASK = load_intents().cues["ask"].pattern
+SCENE = load_intents().cues["scene"].pattern
 
 
 def _hit(text: str, rank: int = 1, pid: str = "p:1") -> Hit:
@@ -60,13 +61,16 @@ def test_a_short_follow_up_keeps_the_first_clause() -> None:
     assert len(parts) == 2 and "排污许可证" in parts[1].question
 
 
-def test_a_longer_part_keeps_the_subject_of_a_first_clause_with_no_scene() -> None:
-    parts = split_parts("排污许可证的有效期是几年？企业在有效期届满后还要继续排污应当怎么办？", ASK)
+def test_a_longer_part_keeps_the_subject_named_in_the_first_clause() -> None:
+    parts = split_parts("排污许可证的有效期是几年？企业在有效期届满后还要继续排污应当怎么办？", ASK, SCENE)
     assert len(parts) == 2 and "排污许可证的有效期" in parts[1].question
     # The first clause's question word stays with the first part.
     assert "几年" not in parts[1].question
-    # After a scene, the scene carries the subject; the first ask is not repeated.
-    parts = split_parts("我们厂拿了块地。现在要做什么处理？要是拖过三个月还开不了工怎么办？", ASK)
+    # A clause naming the law is no scene of the asker's own: the subject is still carried.
+    parts = split_parts("按照水法，取水许可证的有效期是几年？到期前要提前多少天申请延续？", ASK, SCENE)
+    assert len(parts) == 2 and "取水许可证" in parts[1].question
+    # After a scene of the asker's own, that scene carries the subject; the first ask is not repeated.
+    parts = split_parts("我们厂拿了块地。现在要做什么处理？要是拖过三个月还开不了工怎么办？", ASK, SCENE)
     assert len(parts) == 2 and "处理" not in parts[1].question
 
 
