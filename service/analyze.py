@@ -112,6 +112,7 @@ class Query:
     places: tuple[str, ...] = ()  # places outside the plan's city (石家庄, 河北 …)
     home: bool = False  # set in the plan's city: by its name, a county or a zone
     plan_text: str = ""  # the question without the plan's own name, for searching inside the plan
+    search_text: str = ""  # the question as searched: Latin short forms spelled out (COD（化学需氧量）)
     parts: tuple[Part, ...] = ()  # sub-questions of a multi-part question, each answered on its own
 
 
@@ -200,6 +201,15 @@ def _normalised_everyday(vocab: Vocab) -> _EverydayIndex:
     )
 
 
+def _spelled(name: str, vocab: Vocab, everyday: _EverydayIndex) -> str:
+    """A Latin short form with the documents' words for it: "COD" → "COD（化学需氧量）"."""
+    found = everyday.entries(normalise(name)) if any(c.isalpha() for c in name) else []
+    if not found:
+        return name
+    words = dict.fromkeys(m for k in found for m in vocab.everyday[k].means)
+    return f"{name}（{'、'.join(words)}）"
+
+
 def term_groups(
     terms: tuple[str, ...], sector: Sector | None, county: County | None, vocab: Vocab
 ) -> tuple[tuple[str, ...], ...]:
@@ -235,13 +245,20 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
     terms = tuple(t for t in dict.fromkeys(words) if t not in _FORM_WORDS and not t.isdigit())
     groups = term_groups(terms, sector, county, vocab)
     current, past = cues.has("current_period", question), cues.has("past_period", question)
-    # A name needs a letter: bare numbers (2025, 35) are years and values, not subjects.
+    # A name needs a letter: bare numbers (2025, 35) are years and values, not subjects. A name
+    # the everyday table spells out (COD → 化学需氧量) is one the documents cover in other words.
+    everyday_index = _normalised_everyday(vocab)
     technical = tuple(
         n
         for n in _TECHNICAL.findall(question)
-        if any(c.isalpha() for c in n) and (any(c.isdigit() for c in n) or n.isupper())
+        if any(c.isalpha() for c in n)
+        and (any(c.isdigit() for c in n) or n.isupper())
+        and not everyday_index.entries(normalise(n))
     )
-    plan_text = cues.cues["plan_name"].pattern.sub(" ", question).strip()
+    # Searched with the Latin short forms the table knows spelled out beside them: the words of
+    # the documents then reach the dense channels too, not only the expanded keyword one.
+    search_text = _TECHNICAL.sub(lambda m: _spelled(m.group(0), vocab, everyday_index), question)
+    plan_text = cues.cues["plan_name"].pattern.sub(" ", search_text).strip()
     # Set in 廊坊 (by name, county or zone), the question is about it: another place in the scene
     # is context, and one in the asking clause is judged against the corpus (decide.py).
     # Plain segmentation for place names: search mode would also yield 大理 out of 大理石.
@@ -271,7 +288,8 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         technical=technical,
         places=find_places(place_text, frozenset(segment(place_text))),
         home=home,
-        plan_text=plan_text or question,
+        plan_text=plan_text or search_text,
+        search_text=search_text,
         parts=(
             split_parts(question, cues.cues["ask"].pattern, cues.cues["scene"].pattern)
             if cues.has("multipart", question)

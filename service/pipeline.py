@@ -84,7 +84,7 @@ class QA:
 
     def retrieve(self, q: Query, doc_ids: Sequence[str] | None, depth: int) -> list[Hit]:
         # Inside the plan, its own name says nothing about which passage is meant.
-        text = q.plan_text if doc_ids == [PLAN_ID] else q.question
+        text = q.plan_text if doc_ids == [PLAN_ID] else (q.search_text or q.question)
         ranking = self.searcher.rank(text, "hybrid", doc_ids, depth=50, expansion=" ".join(q.expansions))
         return self.searcher.hits(ranking, depth, "hybrid")
 

@@ -164,6 +164,13 @@ def test_screen_lets_a_named_place_through_when_passages_speak_of_it() -> None:
     assert decide.screen(q, hits, {"一体化": 3.0, "通州": 4.0, "北京": 3.0}) is None
 
 
+def test_latin_short_forms_the_table_knows_are_spelled_out_not_declined() -> None:
+    q = analyse("COD重点工程减排量是多少？", TITLES)
+    assert q.technical == () and "COD（化学需氧量）" in q.search_text
+    # One the table does not know stays a name the documents must use themselves.
+    assert analyse("PM10目标是多少？", TITLES).technical == ("PM10",)
+
+
 def test_screen_declines_unknown_technical_names_and_years() -> None:
     hits = [_hit("到2025年，PM2.5浓度降至35微克/立方米。")]
     assert decide.screen(analyse("PM10目标是多少？", TITLES), hits, {"pm2.5": 3.0}) == wording.unknown_name(
