@@ -5,6 +5,8 @@ No model and no index: records are built by hand, so each stage is checked in is
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from indexer.records import Hit, Passage
@@ -392,6 +394,18 @@ def test_a_penalty_question_prefers_the_article_setting_the_fine() -> None:
     # Asked about the duty itself, the duty article leads.
     duty_first = score_sentences(analyse("夜间可以进行建筑施工作业吗？", TITLES), hits, {})
     assert duty_first[0].hit.passage.id == "law:a43"
+    # Ranked fourth, below a duty article that covers the question as well, the fine still leads:
+    # on a question about a penalty, an article outside 法律责任 loses what a penalty article
+    # loses on a question about a duty.
+    duty2 = replace(
+        duty,
+        id="law:a44",
+        kind="article",
+        text="夜间进行产生噪声的建筑施工作业的，应当取得证明，并公告附近居民。",
+    )
+    far = [Hit(duty2, 1.0, 1, "噪声法"), Hit(replace(fine, kind="article"), 0.5, 4, "噪声法")]
+    question = analyse("夜间进行建筑施工作业没取得证明，附近居民投诉了，会怎么罚？", TITLES)
+    assert score_sentences(question, far, {})[0].hit.passage.id == "law:a77"
 
 
 @pytest.mark.parametrize(
