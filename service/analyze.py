@@ -201,9 +201,16 @@ def _normalised_everyday(vocab: Vocab) -> _EverydayIndex:
     )
 
 
-def _spelled(name: str, vocab: Vocab, everyday: _EverydayIndex) -> str:
+def _latin_entries(name: str, vocab: Vocab) -> list[int]:
+    """Everyday entries that give this Latin name as one of their wordings, whole: "CO" is not
+    a piece of "COD", nor "NO" of "NO2"."""
+    n = normalise(name)
+    return [k for k, e in enumerate(vocab.everyday) if any(normalise(s) == n for s in e.say)]
+
+
+def _spelled(name: str, vocab: Vocab) -> str:
     """A Latin short form with the documents' words for it: "COD" → "COD（化学需氧量）"."""
-    found = everyday.entries(normalise(name)) if any(c.isalpha() for c in name) else []
+    found = _latin_entries(name, vocab) if any(c.isalpha() for c in name) else []
     if not found:
         return name
     words = dict.fromkeys(m for k in found for m in vocab.everyday[k].means)
@@ -247,17 +254,16 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
     current, past = cues.has("current_period", question), cues.has("past_period", question)
     # A name needs a letter: bare numbers (2025, 35) are years and values, not subjects. A name
     # the everyday table spells out (COD → 化学需氧量) is one the documents cover in other words.
-    everyday_index = _normalised_everyday(vocab)
     technical = tuple(
         n
         for n in _TECHNICAL.findall(question)
         if any(c.isalpha() for c in n)
         and (any(c.isdigit() for c in n) or n.isupper())
-        and not everyday_index.entries(normalise(n))
+        and not _latin_entries(n, vocab)
     )
     # Searched with the Latin short forms the table knows spelled out beside them: the words of
     # the documents then reach the dense channels too, not only the expanded keyword one.
-    search_text = _TECHNICAL.sub(lambda m: _spelled(m.group(0), vocab, everyday_index), question)
+    search_text = _TECHNICAL.sub(lambda m: _spelled(m.group(0), vocab), question)
     plan_text = cues.cues["plan_name"].pattern.sub(" ", search_text).strip()
     # Set in 廊坊 (by name, county or zone), the question is about it: another place in the scene
     # is context, and one in the asking clause is judged against the corpus (decide.py).

@@ -169,8 +169,11 @@ def test_screen_lets_a_named_place_through_when_passages_speak_of_it() -> None:
 def test_latin_short_forms_the_table_knows_are_spelled_out_not_declined() -> None:
     q = analyse("COD重点工程减排量是多少？", TITLES)
     assert q.technical == () and "COD（化学需氧量）" in q.search_text
-    # One the table does not know stays a name the documents must use themselves.
+    # One the table does not know stays a name the documents must use themselves, also when it
+    # is a piece of one the table knows (CO of COD).
     assert analyse("PM10目标是多少？", TITLES).technical == ("PM10",)
+    co = analyse("CO排放要降多少？", TITLES)
+    assert co.technical == ("CO",) and co.search_text == "CO排放要降多少？"
 
 
 def test_screen_declines_unknown_technical_names_and_years() -> None:
