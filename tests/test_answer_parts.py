@@ -242,6 +242,7 @@ def test_years_and_titles_are_not_the_number_asked_for() -> None:
         ),
         ("基坑挖多深要备案？", "开挖深度由省级人民政府制定、公布", "开挖深度超过10米的，应当备案", "长度"),
         ("转移联单一式几联？", "应当填写危险废物转移联单", "转移联单一式五联", "数量"),
+        ("在用机动车多久检一次尾气？", "定期对其进行排放检验", "每年进行一次排放检验", "频次"),
     ],
 )
 def test_a_source_must_give_the_kind_of_value_asked(
