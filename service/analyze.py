@@ -201,19 +201,18 @@ def _normalised_everyday(vocab: Vocab) -> _EverydayIndex:
     )
 
 
-def _latin_entries(name: str, vocab: Vocab) -> list[int]:
+def _latin_entries(name: str, vocab: Vocab) -> frozenset[int]:
     """Everyday entries that give this Latin name as one of their wordings, whole: "CO" is not
     a piece of "COD", nor "NO" of "NO2"."""
-    n = normalise(name)
-    return [k for k, e in enumerate(vocab.everyday) if any(normalise(s) == n for s in e.say)]
+    return _normalised_everyday(vocab).wordings.get(normalise(name), frozenset())
 
 
 def _spelled(name: str, vocab: Vocab) -> str:
     """A Latin short form with the documents' words for it: "COD" → "COD（化学需氧量）"."""
-    found = _latin_entries(name, vocab) if any(c.isalpha() for c in name) else []
+    found = _latin_entries(name, vocab) if any(c.isalpha() for c in name) else frozenset()
     if not found:
         return name
-    words = dict.fromkeys(m for k in found for m in vocab.everyday[k].means)
+    words = dict.fromkeys(m for k in sorted(found) for m in vocab.everyday[k].means)
     return f"{name}（{'、'.join(words)}）"
 
 

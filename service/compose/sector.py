@@ -44,7 +44,7 @@ def law_lines(ctx: Context, q: Query, chosen: Sequence[Scored]) -> list[Line]:
     if not docs:
         return []
     ranking = ctx.searcher.rank(
-        q.question, "hybrid", docs, depth=LAW_CANDIDATES, expansion=" ".join(q.expansions)
+        q.search_text or q.question, "hybrid", docs, depth=LAW_CANDIDATES, expansion=" ".join(q.expansions)
     )
     hits = ctx.searcher.hits(ranking, 2, "hybrid")
     lines = []
