@@ -114,6 +114,13 @@ class Query:
     plan_text: str = ""  # the question without the plan's own name, for searching inside the plan
     search_text: str = ""  # the question as searched: Latin short forms spelled out (COD（化学需氧量）)
     parts: tuple[Part, ...] = ()  # sub-questions of a multi-part question, each answered on its own
+    quoted: tuple[str, ...] = ()  # names the question puts in quotation marks
+
+
+def quoted_names(question: str, cues: Intents) -> tuple[str, ...]:
+    """The names the question quotes, but for the names of a five-year period."""
+    names = (normalise(m.group(1)) for m in _QUOTED_NAME.finditer(question))
+    return tuple(dict.fromkeys(n for n in names if not cues.has("period_name", n)))
 
 
 def short_title(title: str) -> str:
@@ -121,6 +128,8 @@ def short_title(title: str) -> str:
 
 
 _QUOTED_TITLE = re.compile(r"《([^》]{1,40})》")
+# A name the asker puts in quotation marks (“绿色学校”): the thing asked about, by its name.
+_QUOTED_NAME = re.compile(r"[“「]([^“”「」]{2,20})[”」]")
 _ASKING_CLAUSE = re.compile(r"[^，,；;。？?！!]*[？?]")
 _CLAUSE = re.compile(r"[^，,；;。？?！!]+[，,；;。？?！!]?")
 
@@ -295,6 +304,7 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         home=home,
         plan_text=plan_text or search_text,
         search_text=search_text,
+        quoted=quoted_names(question, cues),
         parts=(
             split_parts(question, cues.cues["ask"].pattern, cues.cues["scene"].pattern)
             if cues.has("multipart", question)

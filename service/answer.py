@@ -51,10 +51,15 @@ class Scored:
         return self.hit.passage.text[self.start : self.end].strip()
 
 
+def flat(text: str) -> str:
+    """The text normalised and without whitespace, as question terms are matched against it."""
+    return _WS.sub("", normalise(text))
+
+
 @lru_cache(maxsize=1 << 15)
 def _flat(text: str) -> str:
     # Cached: each candidate sentence is compared with the question's terms many times.
-    return _WS.sub("", normalise(text))
+    return flat(text)
 
 
 def coverage(text: str, terms: Sequence[str] | Sequence[Sequence[str]], idf: Mapping[str, float]) -> float:

@@ -12,7 +12,7 @@ from indexer.records import Hit
 
 from . import wording
 from .analyze import Query
-from .answer import coverage
+from .answer import coverage, flat
 from .draft import Draft
 from .targets import BASELINE_YEAR, has_value
 
@@ -82,9 +82,15 @@ def _speaks_of(place: str, text: str, q: Query, idf: Mapping[str, float]) -> boo
 
 
 def check(
-    q: Query, draft: Draft, covered: frozenset[str] = frozenset(), idf: Mapping[str, float] | None = None
+    q: Query,
+    draft: Draft,
+    covered: frozenset[str] = frozenset(),
+    idf: Mapping[str, float] | None = None,
+    quoted: Sequence[str] = (),
 ) -> str | None:
-    """Why the composed draft does not answer what was asked; None when it does."""
+    """Why the composed draft does not answer what was asked; None when it does.
+
+    ``quoted`` are the names the question quotes that the corpus holds somewhere."""
     cited = draft.cited_pieces()
     if not cited:
         return ""
@@ -109,11 +115,23 @@ def check(
         given = {first.target.year} | ({BASELINE_YEAR} if has_value(first.target.baseline) else set())
         if not given & set(q.years):
             return wording.no_year_value(q.years[0])
+    # A value asked for a named year (2020年的达标率) is given by a sentence of that year: the
+    # plan's sentences set 2025 targets beside 2020 baselines, and one year's value is not the other's.
+    asks_value = q.wants_number or q.asked_value is not None
+    if q.years and asks_value and first.kind != "indicator" and not any(y in lead_source for y in q.years):
+        return wording.no_year_value_text(q.years[0])
     if q.county is not None and (q.wants_number or q.wants_deadline):
         own = [p.source for line in draft.lines if line.kind == "county_task" for p in line.cited]
         if not any(_DIGIT.search(s) for s in own):
             city = first.target if first.kind == "indicator" else None
             return wording.county_no_value(q.county.name, city)
+    # A quoted name the documents use is what the question is about: passages that never name
+    # it answer something else ("国家森林城市" asked, a sentence on air-quality rankings found).
+    if first.kind != "indicator":
+        texts = [flat(p.hit.passage.text) for p in lead if p.hit is not None]
+        for name in quoted:
+            if not any(name in t for t in texts):
+                return wording.quoted_missing(name)
     for place in _subjects(q, covered):
         if not any(_speaks_of(place, p.hit.passage.text, q, idf or {}) for p in lead if p.hit is not None):
             return wording.outside_place(place)

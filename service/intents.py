@@ -19,6 +19,7 @@ CUE_NAMES = (
     "zone",
     "plan",
     "plan_name",
+    "period_name",
     "penalty",
     "here",
     "scene",

@@ -17,7 +17,7 @@ from indexer.tokenize import tokens
 
 from . import decide, wording
 from .analyze import Query, analyse
-from .answer import Answer, Citation, quote_for
+from .answer import Answer, Citation, flat, quote_for
 from .compose import Context, compose
 from .compose.context import PLAN_ID
 from .draft import Draft, Line, Piece, merge, render
@@ -73,6 +73,7 @@ class QA:
         self.targets = tuple(targets)
         self.idf = _Idf(compute_idf(corpus.passages) if idf is None else idf)
         self.covered_places = covered_places(p.text for p in corpus.passages)
+        self.flat_text = "\n".join(flat(p.text) for p in corpus.passages)
         self.ctx = Context(corpus, searcher, self.targets, self.idf)
         self.titles = self.ctx.titles
 
@@ -104,7 +105,8 @@ class QA:
         if reason is not None:
             return None, hits, reason
         draft = compose(self.ctx, q, hits)
-        return draft, hits, decide.check(q, draft, self.covered_places, self.idf)
+        known = tuple(name for name in q.quoted if name in self.flat_text)
+        return draft, hits, decide.check(q, draft, self.covered_places, self.idf, known)
 
     def ask(
         self, question: str, top_k: int = 5, doc_ids: Sequence[str] | None = None

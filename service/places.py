@@ -10,6 +10,7 @@ from importlib import resources
 from indexer.tokenize import normalise
 
 SUFFIXES = ("特别行政区", "自治区", "省", "市", "县", "区")
+DISTRICT_SUFFIXES = ("县", "区")
 
 
 @lru_cache(maxsize=1)
@@ -46,10 +47,13 @@ def find_places(question: str, words: frozenset[str]) -> tuple[str, ...]:
         while start >= 0:
             end = start + len(name)
             if not any(taken[start:end]):
-                suffixed = any(q.startswith(s, end) for s in SUFFIXES)
+                suffix = next((s for s in SUFFIXES if q.startswith(s, end)), "")
                 alone = name in words
-                if suffixed or alone:
-                    found.append((start, name))
+                if suffix or alone:
+                    # A district or county is named with its suffix (大兴区): the corpus may use
+                    # the bare name only inside another one (大兴国际机场), which covers an airport,
+                    # not the district.
+                    found.append((start, name + suffix if suffix in DISTRICT_SUFFIXES else name))
                     for i in range(start, end):
                         taken[i] = True
             start = q.find(name, end)
@@ -59,4 +63,5 @@ def find_places(question: str, words: frozenset[str]) -> tuple[str, ...]:
 def covered_places(texts: Iterable[str]) -> frozenset[str]:
     """The listed places that the given texts (the corpus) name at least once."""
     joined = "\n".join(normalise(t) for t in texts)
-    return frozenset(name for name in place_names() if name in joined)
+    names = [n + s for n in place_names() for s in ("", *DISTRICT_SUFFIXES)]
+    return frozenset(name for name in names if name in joined)

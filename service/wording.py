@@ -76,6 +76,14 @@ def no_year_value(year: str) -> str:
     return f"指标表中没有该指标{year}年的数值。"
 
 
+def no_year_value_text(year: str) -> str:
+    return f"文件中没有所问的{year}年的数值。"
+
+
+def quoted_missing(name: str) -> str:
+    return f"找到的段落没有提到“{name}”。"
+
+
 def outside_place(place: str) -> str:
     return f"文件未涉及{place}的相关内容。"
 

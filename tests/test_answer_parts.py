@@ -123,7 +123,7 @@ def test_a_question_set_in_langfang_reads_places_from_its_asking_clause_only() -
     scene = analyse("我们廊坊这边离大兴机场近，林带要修多宽？", TITLES)
     assert scene.home and scene.places == ()
     joint = analyse("香河县和通州区一体化发展要做什么？", TITLES)
-    assert joint.home and joint.places == ("通州",)
+    assert joint.home and joint.places == ("通州区",)
     away = analyse("离大兴机场近的村子，林带要修多宽？", TITLES)
     assert not away.home and away.places == ("大兴",)
 
@@ -132,8 +132,9 @@ def test_in_a_langfang_question_a_place_the_corpus_names_is_subject_matter() -> 
     q = analyse("香河县和通州区一体化发展要做什么？", TITLES)
     hits = [_hit("香河县推进产业协同。")]  # the passages retrieved do not name 通州
     idf = {"香河": 3.0, "一体化": 3.0}
-    assert decide.screen(q, hits, idf, covered=frozenset({"通州"})) is None
-    assert decide.screen(q, hits, idf, covered=frozenset()) == wording.outside_place("通州")
+    assert decide.screen(q, hits, idf, covered=frozenset({"通州区"})) is None
+    assert decide.screen(q, hits, idf, covered=frozenset({"通州"})) == wording.outside_place("通州区")
+    assert decide.screen(q, hits, idf, covered=frozenset()) == wording.outside_place("通州区")
 
 
 def test_in_a_langfang_question_a_place_the_corpus_never_names_is_declined() -> None:

@@ -1,0 +1,65 @@
+"""Fast tests of the checks that a draft speaks of what the question names: a quoted name, the
+year a value is asked for, a district given with its suffix. No model and no index."""
+
+from __future__ import annotations
+
+from indexer.records import Hit, Passage
+from service import decide, wording
+from service.analyze import analyse
+from service.draft import Draft, Line, Piece
+from service.places import covered_places, find_places
+
+TITLES = {"langfang-eco-plan": "廊坊市“十四五”生态环境保护规划"}
+
+
+def _draft(*sources: str) -> Draft:
+    lines = []
+    for i, s in enumerate(sources):
+        p = Passage(f"p:{i}", "langfang-eco-plan", ("一、总则",), s, 0, len(s))
+        hit = Hit(p, 1.0, i + 1, TITLES["langfang-eco-plan"])
+        lines.append(Line("sentence", (Piece(s, hit, "。", s),)))
+    return Draft(tuple(lines))
+
+
+def test_quoted_names_leave_out_the_names_of_a_period() -> None:
+    q = analyse("“十四五”期间“绿色学校”要创建多少所？", TITLES)
+    assert q.quoted == ("绿色学校",)
+    assert analyse("“十三五”末建了几个站？", TITLES).quoted == ()
+    assert analyse("绿色学校要建多少所？", TITLES).quoted == ()
+
+
+def test_a_quoted_name_must_be_in_the_passages_the_answer_rests_on() -> None:
+    q = analyse("廊坊是哪一年获得“国家森林城市”称号的？", TITLES)
+    elsewhere = "2020年空气质量综合排名大幅进位。"
+    assert decide.check(q, _draft(elsewhere), quoted=q.quoted) == wording.quoted_missing("国家森林城市")
+    assert decide.check(q, _draft("2019年，廊坊获得国家森林城市称号。"), quoted=q.quoted) is None
+    # A quoted name the corpus never uses is not held against the passages (the caller passes
+    # only names the corpus holds): the asker's own word (“夜里”) may stand for a formal one.
+    assert decide.check(q, _draft(elsewhere), quoted=()) is None
+
+
+def test_a_value_asked_for_a_named_year_comes_from_a_sentence_of_that_year() -> None:
+    q = analyse("2020年声环境功能区夜间达标率是多少？", TITLES)
+    target = "到2025年，声环境功能区夜间达标率达到85%以上。"
+    assert decide.check(q, _draft(target)) == wording.no_year_value_text("2020")
+    assert decide.check(q, _draft("2020年，声环境功能区夜间达标率为80%。")) is None
+    # Without a year, the target sentence answers.
+    assert decide.check(analyse("声环境功能区夜间达标率是多少？", TITLES), _draft(target)) is None
+
+
+def test_a_district_named_with_its_suffix_keeps_it() -> None:
+    assert find_places("北京市大兴区有什么要求？", frozenset()) == ("北京", "大兴区")
+    assert find_places("大兴的机场", frozenset({"大兴"})) == ("大兴",)
+    covered = covered_places(["大兴国际机场投入运行，推动与北京市通州区一体化发展。"])
+    assert {"大兴", "通州", "通州区", "北京"} <= covered
+    assert "大兴区" not in covered
+
+
+def test_a_district_only_named_inside_a_facility_is_declined() -> None:
+    q = analyse("廊坊这个规划对北京市大兴区提出了哪些大气污染治理要求？", TITLES)
+    covered = covered_places(["北京大兴国际机场周边加强大气污染治理。"])
+    airport = _draft("大兴国际机场周边加强大气污染治理。")
+    hits = [line.pieces[0].hit for line in airport.lines if line.pieces[0].hit is not None]
+    assert decide.screen(q, hits, {"大气": 3.0, "污染": 2.0, "治理": 2.0}, covered) == (
+        wording.outside_place("大兴区")
+    )
