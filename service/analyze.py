@@ -115,12 +115,45 @@ class Query:
     search_text: str = ""  # the question as searched: Latin short forms spelled out (COD（化学需氧量）)
     parts: tuple[Part, ...] = ()  # sub-questions of a multi-part question, each answered on its own
     quoted: tuple[str, ...] = ()  # names the question puts in quotation marks
+    other_statutes: tuple[str, ...] = ()  # statutes the question names that the corpus lacks
 
 
 def quoted_names(question: str, cues: Intents) -> tuple[str, ...]:
     """The names the question quotes, but for the names of a five-year period."""
     names = (normalise(m.group(1)) for m in _QUOTED_NAME.finditer(question))
     return tuple(dict.fromkeys(n for n in names if not cues.has("period_name", n)))
+
+
+_STATUTE_END = ("法", "条例", "办法", "细则")
+
+
+def _abbreviates(name: str, title: str) -> bool:
+    """Whether the name's characters stand in the title in order: 环评法 for 环境影响评价法."""
+    rest = iter(title)
+    return all(ch in rest for ch in name)
+
+
+def named_statutes(question: str, cues: Intents) -> tuple[str, ...]:
+    """Statutes the question names: in title marks, or after 按照 / 根据 … (cue.statute)."""
+    marked = [normalise(m.group(1)) for m in _QUOTED_TITLE.finditer(question)]
+    named = [n for n in marked if n.endswith(_STATUTE_END)]
+    named += [normalise(m.group("name")) for m in cues.cues["statute"].pattern.finditer(question)]
+    return tuple(dict.fromkeys(named))
+
+
+def abbreviated_doc(name: str, titles: Mapping[str, str]) -> str | None:
+    """The document a statute's name or short form stands for: the shortest title it abbreviates
+    (环保法 is 环境保护法 rather than 环境保护税法); None when no title, or two as short, fit."""
+    fits = sorted((len(t), d) for d, t in titles.items() if _abbreviates(name, normalise(t)))
+    if not fits or (len(fits) > 1 and fits[0][0] == fits[1][0]):
+        return None
+    return fits[0][1]
+
+
+def other_statutes(statutes: tuple[str, ...], titles: Mapping[str, str]) -> tuple[str, ...]:
+    """The named statutes that no corpus document is, by its title or a short form of it."""
+    held = [normalise(t) for t in titles.values()]
+    return tuple(n for n in statutes if not any(_abbreviates(n, t) for t in held))
 
 
 def short_title(title: str) -> str:
@@ -134,8 +167,11 @@ _ASKING_CLAUSE = re.compile(r"[^，,；;。？?！!]*[？?]")
 _CLAUSE = re.compile(r"[^，,；;。？?！!]+[，,；;。？?！!]?")
 
 
-def mentioned_docs(question: str, titles: Mapping[str, str]) -> tuple[str, ...]:
-    """Documents named in the question by their title (with or without 中华人民共和国).
+def mentioned_docs(
+    question: str, titles: Mapping[str, str], statutes: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """Documents named in the question by their title (with or without 中华人民共和国), or by
+    a short form of it among the ``statutes`` it names (按环评法).
 
     A short title (水法) counts only in title marks (《水法》): bare, two characters occur in
     ordinary words.
@@ -147,7 +183,9 @@ def mentioned_docs(question: str, titles: Mapping[str, str]) -> tuple[str, ...]:
         short = normalise(short_title(title))
         if (len(short) >= 4 and short in q) or short in quoted or normalise(title) in quoted:
             found.append(doc_id)
-    return tuple(found)
+    if not found:
+        found += [d for d in (abbreviated_doc(n, titles) for n in statutes) if d is not None]
+    return tuple(dict.fromkeys(found))
 
 
 def asking_text(question: str) -> str:
@@ -256,6 +294,7 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
     sector = resolve_sector(question)
     expansions = tuple(expand_query(question, vocab))
     years = tuple(dict.fromkeys(m.group(1) for m in _YEAR.finditer(question)))
+    statutes = named_statutes(question, cues)
     words = tokens(question)
     terms = tuple(t for t in dict.fromkeys(words) if t not in _FORM_WORDS and not t.isdigit())
     groups = term_groups(terms, sector, county, vocab)
@@ -287,7 +326,7 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         zone=zone,
         sector=sector,
         years=years,
-        doc_ids=mentioned_docs(question, titles),
+        doc_ids=mentioned_docs(question, titles, statutes),
         wants_number=cues.has("number", ask),
         wants_deadline=cues.has("deadline", ask),
         wants_targets=cues.has("targets", question),
@@ -305,6 +344,7 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         plan_text=plan_text or search_text,
         search_text=search_text,
         quoted=quoted_names(question, cues),
+        other_statutes=other_statutes(statutes, titles),
         parts=(
             split_parts(question, cues.cues["ask"].pattern, cues.cues["scene"].pattern)
             if cues.has("multipart", question)

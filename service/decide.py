@@ -50,6 +50,9 @@ def screen(
     """Why the documents cannot answer, judged before composing; None when they may."""
     if not hits:
         return ""
+    # A statute the corpus does not hold: whatever another law says is not its answer.
+    for name in q.other_statutes:
+        return wording.unknown_statute(name)
     top = [index_text(h.passage) for h in hits[:SCREEN_DEPTH]]
     for year in q.years:
         if not any(year in t for t in top):

@@ -26,6 +26,7 @@ CUE_NAMES = (
     "current_period",
     "past_period",
     "scope",
+    "statute",
     "amount",
     "multipart",
     "ask",

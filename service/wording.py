@@ -80,6 +80,10 @@ def no_year_value_text(year: str) -> str:
     return f"文件中没有所问的{year}年的数值。"
 
 
+def unknown_statute(name: str) -> str:
+    return f"文件库未收录《{name}》。"
+
+
 def quoted_missing(name: str) -> str:
     return f"找到的段落没有提到“{name}”。"
 
