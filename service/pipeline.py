@@ -147,7 +147,26 @@ class QA:
             listed += hits[:2]
         if not drafts:
             return None
+        lead = self._main_source(q, doc_ids, top_k, drafts)
+        if lead is not None:
+            heading = lead.passage.section[-1] if lead.passage.section else ""
+            lines.insert(0, Line("lead", (Piece(wording.main_source(lead.doc_title, heading), lead, "。"),)))
         return render(merge(drafts, lines), listed, max(top_k, len(q.parts) * 2))
+
+    def _main_source(
+        self, q: Query, doc_ids: Sequence[str] | None, top_k: int, drafts: Sequence[Draft]
+    ) -> Hit | None:
+        """The passage the question as a whole is best answered from, when a part quotes it too:
+        it is named first, so the answer says at once what it chiefly rests on. None otherwise."""
+        whole, _, reason = self._draft(q, doc_ids, top_k)
+        if whole is None or reason is not None:
+            return None
+        cited = whole.cited_pieces()
+        if not cited or cited[0].hit is None:
+            return None
+        lead = cited[0].hit
+        used = {p.hit.passage.id for d in drafts for p in d.cited_pieces() if p.hit is not None}
+        return lead if lead.passage.id in used else None
 
     @staticmethod
     def _declined(hits: Sequence[Hit], reason: str | None, found: Sequence[Citation] | None) -> Answer:

@@ -53,6 +53,10 @@ def article_intro(title: str, article: str) -> str:
     return f"根据《{title}》{article}："
 
 
+def main_source(title: str, heading: str) -> str:
+    return f"主要依据：《{title}》{heading}"
+
+
 def related_law(title: str, article: str, body: str) -> str:
     return f"相关法规：《{title}》{article}规定，{body}"
 
