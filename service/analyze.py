@@ -116,6 +116,7 @@ class Query:
     parts: tuple[Part, ...] = ()  # sub-questions of a multi-part question, each answered on its own
     quoted: tuple[str, ...] = ()  # names the question puts in quotation marks
     other_statutes: tuple[str, ...] = ()  # statutes the question names that the corpus lacks
+    asks_rules: bool = False  # a trade's requirements are asked, not one specific thing about it
 
 
 def quoted_names(question: str, cues: Intents) -> tuple[str, ...]:
@@ -161,7 +162,8 @@ def short_title(title: str) -> str:
 
 
 _QUOTED_TITLE = re.compile(r"《([^》]{1,40})》")
-# A name the asker puts in quotation marks (“绿色学校”): the thing asked about, by its name.
+# A name the asker puts in quotation marks (“绿色学校”) in the asking clause: the thing asked
+# about, by its name (quoted in the scene, it is often hearsay: 听说要搞“低碳社区”).
 _QUOTED_NAME = re.compile(r"[“「]([^“”「」]{2,20})[”」]")
 _ASKING_CLAUSE = re.compile(r"[^，,；;。？?！!]*[？?]")
 _CLAUSE = re.compile(r"[^，,；;。？?！!]+[，,；;。？?！!]?")
@@ -343,8 +345,9 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         home=home,
         plan_text=plan_text or search_text,
         search_text=search_text,
-        quoted=quoted_names(question, cues),
+        quoted=quoted_names(ask, cues),
         other_statutes=other_statutes(statutes, titles),
+        asks_rules=sector is not None and (cues.has("rules", ask) or resolve_sector(ask) is not None),
         parts=(
             split_parts(question, cues.cues["ask"].pattern, cues.cues["scene"].pattern)
             if cues.has("multipart", question)

@@ -27,6 +27,7 @@ CUE_NAMES = (
     "past_period",
     "scope",
     "statute",
+    "rules",
     "amount",
     "multipart",
     "ask",

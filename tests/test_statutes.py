@@ -55,3 +55,13 @@ def test_a_statute_the_corpus_lacks_is_declined_by_name() -> None:
     q = analyse("按照水土保持法，修路要交水土保持补偿费吗？", TITLES)
     assert decide.screen(q, [hit], {"水土保持": 5.0}) == wording.unknown_statute("水土保持法")
     assert decide.screen(analyse("按照水法，流域规划由谁编制？", TITLES), [hit], {"流域": 4.0}) is None
+
+
+def test_a_trade_in_the_scene_is_the_subject_only_when_its_rules_are_asked() -> None:
+    assert analyse("我们是做家具喷漆的，有什么要求？", TITLES).asks_rules
+    assert analyse("养猪场要注意什么？", TITLES).asks_rules
+    # The trade named in the asking clause itself is the subject, whatever is asked about it.
+    assert analyse("我想问问，加油站夏天能不能白天卸油？", TITLES).asks_rules
+    # The trade only sets the scene; the question asks one specific thing.
+    q = analyse("我家鱼塘的鱼被上游化工厂排的污水毒死了，我能找这家厂赔吗？", TITLES)
+    assert q.sector is not None and not q.asks_rules

@@ -43,7 +43,7 @@ def compose(ctx: Context, q: Query, hits: Sequence[Hit]) -> Draft:
         targets += [t for t in county_targets(ctx, q) if t not in targets]
     elif q.zone is not None:
         lines += zone_lines(ctx, q.zone, {h.passage.id: h for h in hits}, q)
-    wants_rules = q.sector is not None and not (q.wants_deadline or q.wants_number)
+    wants_rules = q.asks_rules and not (q.wants_deadline or q.wants_number)
     general = not lines and q.county is None and q.zone is None
     if not lines:
         picked = pick_sentences(scored)
