@@ -135,6 +135,12 @@ def check(
         for name in quoted:
             if not any(name in t for t in texts):
                 return wording.quoted_missing(name)
+        # The value asked about a quoted name is given where that name is: a year beside it in
+        # one sentence, not one from a neighbouring sentence on something else.
+        if q.asked_value is not None and quoted:
+            sources = [flat(p.source) for p in lead]
+            if not any(q.asked_value.gives.search(s) and all(n in s for n in quoted) for s in sources):
+                return wording.missing_value(q.asked_value.what)
     for place in _subjects(q, covered):
         if not any(_speaks_of(place, p.hit.passage.text, q, idf or {}) for p in lead if p.hit is not None):
             return wording.outside_place(place)

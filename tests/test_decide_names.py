@@ -63,3 +63,11 @@ def test_a_district_only_named_inside_a_facility_is_declined() -> None:
     assert decide.screen(q, hits, {"大气": 3.0, "污染": 2.0, "治理": 2.0}, covered) == (
         wording.outside_place("大兴区")
     )
+
+
+def test_the_value_asked_about_a_quoted_name_stands_beside_it() -> None:
+    q = analyse("规划要求在哪一年之前建成“无废城市”？", TITLES)
+    apart = _draft("2025年前，各县建成区基本消除裸露地面。", "积极开展“无废城市”建设。")
+    assert decide.check(q, apart, quoted=q.quoted) == wording.missing_value("时间")
+    together = _draft("到2025年，基本建成“无废城市”。")
+    assert decide.check(q, together, quoted=q.quoted) is None
