@@ -197,14 +197,17 @@ def test_unmeasured_floor_is_a_violation() -> None:
 
 
 def test_shipped_floors_file_states_the_required_floors() -> None:
-    floors = {(f["mode"], f["metric"], "min_mode" in f): f for f in load_floors()}
+    floors = {(f["mode"], f["metric"], f.get("tag"), "min_mode" in f): f for f in load_floors()}
     assert all(f.get("split") == "test" for f in load_floors())  # floors speak of the held-out split
     for mode in ("hybrid", "answer"):
         for metric in ("hit@1", "hit@5"):
-            assert floors[(mode, metric, True)]["min_mode"] == "lc-chatchat"
-    assert floors[("answer", "keyfact_acc", False)]["min"] == pytest.approx(0.70)
-    assert floors[("answer", "abstain_recall", False)]["min"] == pytest.approx(0.55)
-    assert floors[("answer", "false_abstain", False)]["max"] == pytest.approx(0.08)
+            assert floors[(mode, metric, None, True)]["min_mode"] == "lc-chatchat"
+    assert floors[("answer", "hit@1", None, False)]["min"] == pytest.approx(0.77)
+    assert floors[("answer", "hit@5", None, False)]["min"] == pytest.approx(0.91)
+    assert floors[("answer", "keyfact_acc", None, False)]["min"] == pytest.approx(0.80)
+    assert floors[("answer", "hit@5", "colloquial", False)]["min"] == pytest.approx(0.75)
+    assert floors[("answer", "abstain_recall", None, False)]["min"] == pytest.approx(0.65)
+    assert floors[("answer", "false_abstain", None, False)]["max"] == pytest.approx(0.05)
 
 
 def _write_gold(path: Path, rows: list[dict]) -> Path:
