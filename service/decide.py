@@ -51,8 +51,8 @@ def screen(
     if not hits:
         return ""
     # A statute the corpus does not hold: whatever another law says is not its answer.
-    for name in q.other_statutes:
-        return wording.unknown_statute(name)
+    if q.other_statutes:
+        return wording.unknown_statute(q.other_statutes[0])
     top = [index_text(h.passage) for h in hits[:SCREEN_DEPTH]]
     for year in q.years:
         if not any(year in t for t in top):

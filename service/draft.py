@@ -27,7 +27,7 @@ class Piece:
 
 @dataclass(frozen=True)
 class Line:
-    kind: str  # indicator | sentence | article | county | county_task | zone | binding | law | label
+    kind: str  # indicator | sentence | article | county | county_task | zone | binding | law | label | lead
     pieces: tuple[Piece, ...]
     target: Target | None = None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 
 from indexer.corpus import Corpus, index_text
 from indexer.records import Hit, Passage
@@ -73,15 +74,21 @@ class QA:
         self.targets = tuple(targets)
         self.idf = _Idf(compute_idf(corpus.passages) if idf is None else idf)
         self.covered_places = covered_places(p.text for p in corpus.passages)
-        self.flat_text = "\n".join(flat(p.text) for p in corpus.passages)
         self.ctx = Context(corpus, searcher, self.targets, self.idf)
         self.titles = self.ctx.titles
+
+    @cached_property
+    def flat_text(self) -> str:
+        """The whole corpus as quoted names are matched against it; built once, by ``warm`` at
+        start-up or else by the first question that quotes a name."""
+        return "\n".join(flat(p.text) for p in self.corpus.passages)
 
     def warm(self) -> None:
         from .vocab import load_vocab
 
         vocab = load_vocab()
         self.ctx.warm(vocab.counties, vocab.sectors)
+        _ = self.flat_text
 
     def retrieve(self, q: Query, doc_ids: Sequence[str] | None, depth: int) -> list[Hit]:
         # Inside the plan, its own name says nothing about which passage is meant.
@@ -105,7 +112,7 @@ class QA:
         if reason is not None:
             return None, hits, reason
         draft = compose(self.ctx, q, hits)
-        known = tuple(name for name in q.quoted if name in self.flat_text)
+        known = tuple(name for name in q.quoted if name in self.flat_text) if q.quoted else ()
         return draft, hits, decide.check(q, draft, self.covered_places, self.idf, known)
 
     def ask(

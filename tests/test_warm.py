@@ -50,3 +50,10 @@ def test_start_up_puts_numpy_blas_on_one_thread(index_settings: Settings) -> Non
         load_engine(index_settings, build_if_missing=False)
         blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
         assert blas and all(p["num_threads"] == 1 for p in blas)
+
+
+def test_warm_builds_the_text_quoted_names_are_matched_against(corpus: Corpus) -> None:
+    qa = QA(corpus, searcher=None, targets=())  # type: ignore[arg-type]
+    assert "flat_text" not in qa.__dict__
+    qa.warm()
+    assert "国家森林城市" in qa.__dict__["flat_text"]
