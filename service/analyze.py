@@ -142,19 +142,24 @@ def named_statutes(question: str, cues: Intents) -> tuple[str, ...]:
     return tuple(dict.fromkeys(named))
 
 
+def _fitting_titles(name: str, titles: Mapping[str, str]) -> list[tuple[int, str]]:
+    """(title length, document) of every title the name abbreviates, shortest first."""
+    return sorted((len(t), d) for d, t in titles.items() if _abbreviates(name, normalise(t)))
+
+
 def abbreviated_doc(name: str, titles: Mapping[str, str]) -> str | None:
     """The document a statute's name or short form stands for: the shortest title it abbreviates
     (环保法 is 环境保护法 rather than 环境保护税法); None when no title, or two as short, fit."""
-    fits = sorted((len(t), d) for d, t in titles.items() if _abbreviates(name, normalise(t)))
+    fits = _fitting_titles(name, titles)
     if not fits or (len(fits) > 1 and fits[0][0] == fits[1][0]):
         return None
     return fits[0][1]
 
 
 def other_statutes(statutes: tuple[str, ...], titles: Mapping[str, str]) -> tuple[str, ...]:
-    """The named statutes that no corpus document is, by its title or a short form of it."""
-    held = [normalise(t) for t in titles.values()]
-    return tuple(n for n in statutes if not any(_abbreviates(n, t) for t in held))
+    """The named statutes that no corpus document is, by its title or a short form of it.
+    Titles are only read when the question names a statute: most questions name none."""
+    return tuple(n for n in statutes if not _fitting_titles(n, titles))
 
 
 def short_title(title: str) -> str:
