@@ -7,7 +7,7 @@ the order the answer first uses them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from indexer.records import Hit
@@ -68,6 +68,27 @@ def merge(drafts: Sequence[Draft], lines: Sequence[Line]) -> Draft:
         tuple(s for d in drafts for s in d.scored),
         tuple(dict.fromkeys(t for d in drafts for t in d.targets)),
     )
+
+
+def piece_key(piece: Piece) -> str:
+    """What a cited piece conveys, as parts of one answer compare it: passage and quoted text."""
+    return f"{piece.hit.passage.id if piece.hit else ''}:{piece.source}"
+
+
+def unrepeated(lines: Sequence[Line], given: Mapping[str, int]) -> tuple[tuple[Line, ...], int | None]:
+    """The lines that say something ``given`` (piece key → the part that gave it) lacks, and the
+    earliest part that already gave a dropped line: a later part of a multi-part answer does not
+    repeat what an earlier one quoted (the sector's plan sentences came back in every part)."""
+    kept: list[Line] = []
+    earlier: int | None = None
+    for line in lines:
+        keys = [piece_key(p) for p in line.cited]
+        if keys and all(k in given for k in keys):
+            first = min(given[k] for k in keys)
+            earlier = first if earlier is None else min(earlier, first)
+            continue
+        kept.append(line)
+    return tuple(kept), earlier
 
 
 def render(draft: Draft, listed: Sequence[Hit], top_k: int) -> Answer:

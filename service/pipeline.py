@@ -21,7 +21,7 @@ from .analyze import Query, analyse
 from .answer import Answer, Citation, flat, quote_for
 from .compose import Context, compose
 from .compose.context import PLAN_ID
-from .draft import Draft, Line, Piece, merge, render
+from .draft import Draft, Line, Piece, merge, piece_key, render, unrepeated
 from .places import covered_places
 from .targets import Target
 
@@ -136,7 +136,7 @@ class QA:
         drafts: list[Draft] = []
         lines: list[Line] = []
         listed: list[Hit] = []
-        answered: dict[tuple[str, ...], int] = {}  # what each earlier part quoted → its number
+        given: dict[str, int] = {}  # what each earlier part quoted → its number
         for i, part in enumerate(q.parts, start=1):
             pq = analyse(part.question, self.titles, self.everyday)
             draft, hits, reason = self._draft(pq, doc_ids, top_k)
@@ -144,13 +144,14 @@ class QA:
             if draft is None or reason is not None:
                 lines.append(Line("label", (Piece(wording.part_not_found()),)))
                 continue
-            quoted = tuple(f"{p.hit.passage.id}:{p.source}" for p in draft.cited_pieces() if p.hit)
-            if quoted in answered:  # one article may answer two parts: quoted once
-                lines.append(Line("label", (Piece(wording.part_same(answered[quoted])),)))
+            own, earlier = unrepeated(draft.lines, given)
+            if not any(line.cited for line in own):  # one article may answer two parts: quoted once
+                lines.append(Line("label", (Piece(wording.part_same(earlier or 1)),)))
                 continue
-            answered[quoted] = i
+            for key in (piece_key(p) for line in own for p in line.cited):
+                given.setdefault(key, i)
             drafts.append(draft)
-            lines += draft.lines
+            lines += own
             listed += hits[:2]
         if not drafts:
             return None

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from indexer.records import Hit
 from indexer.search import Searcher
 from indexer.settings import Settings
 from indexer.store import build_index, load_index
 from service import wording
+from service.draft import Draft, Line, Piece
 from service.pipeline import QA
 from tests.fake_embed import FakeEmbedder
 from tests.test_channels import tiny_corpus
@@ -36,3 +38,23 @@ def test_a_single_question_has_no_main_source_line(qa: QA) -> None:
     answer, q = qa.ask("医疗废物登记资料至少保存几年？")
     assert not q.parts
     assert not answer.text.startswith("主要依据")
+
+
+def test_a_later_part_leaves_out_lines_an_earlier_part_quoted(
+    qa: QA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each part's draft quotes the same shared sentence plus one of its own; the shared one is
+    # written once, under the first part.
+    passages = qa.corpus.passages
+    shared = Line("sentence", (Piece("共同的一句", Hit(passages[0], 1.0, 1), "。", "共同的一句"),))
+
+    def draft_for(q, doc_ids, top_k):  # type: ignore[no-untyped-def]
+        own_text = "第一部分的答复" if "登记" in q.question and "几年" not in q.question else "第二部分的答复"
+        own = Line("sentence", (Piece(own_text, Hit(passages[1], 1.0, 1), "。", own_text),))
+        return Draft((own, shared)), [Hit(passages[0], 1.0, 1)], None
+
+    monkeypatch.setattr(qa, "_draft", draft_for)
+    answer, q = qa.ask("医疗卫生机构要不要对医疗废物进行登记？登记资料至少保存几年？")
+    assert len(q.parts) == 2
+    assert answer.text.count("共同的一句") == 1
+    assert "第一部分的答复" in answer.text and "第二部分的答复" in answer.text
