@@ -308,9 +308,10 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
     current, past = cues.has("current_period", question), cues.has("past_period", question)
     # A name needs a letter: bare numbers (2025, 35) are years and values, not subjects. A name
     # the everyday table spells out (COD → 化学需氧量) is one the documents cover in other words.
+    # Names in the asker's own scene ("我在一家用HCFC-141b发泡的厂") are context, not the subject.
     technical = tuple(
         n
-        for n in _TECHNICAL.findall(question)
+        for n in _TECHNICAL.findall(subject)
         if any(c.isalpha() for c in n)
         and (any(c.isdigit() for c in n) or n.isupper())
         and not _latin_entries(n, vocab)

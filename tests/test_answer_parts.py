@@ -177,6 +177,13 @@ def test_latin_short_forms_the_table_knows_are_spelled_out_not_declined() -> Non
     assert co.technical == ("CO",) and co.search_text == "CO排放要降多少？"
 
 
+def test_a_technical_name_only_in_the_askers_scene_is_not_the_subject() -> None:
+    # The asker's own trade (a foam made with HCFC-141b) sets the scene; the fine is what is asked.
+    q = analyse("我在一家用HCFC-141b做发泡剂的厂管生产，一直没采取防泄漏措施。罚款是多少？", TITLES)
+    assert q.technical == ()
+    assert "HCFC" in analyse("HCFC-141b什么时候淘汰？", TITLES).technical
+
+
 def test_screen_declines_unknown_technical_names_and_years() -> None:
     hits = [_hit("到2025年，PM2.5浓度降至35微克/立方米。")]
     assert decide.screen(analyse("PM10目标是多少？", TITLES), hits, {"pm2.5": 3.0}) == wording.unknown_name(
