@@ -22,6 +22,7 @@ _RIGHT_STOP = re.compile(r"分别|各|的|是|要|有|需|为|在|怎么|如何|
 class Part:
     label: str  # what this part is about: the joined item or the asking clause
     question: str
+    own: str = ""  # the part without the scene all parts share; "" when it has none
 
 
 MAX_ITEM = 20
@@ -96,7 +97,7 @@ def _split_clauses(
 ) -> tuple[Part, ...]:
     first = asking[0]
     scene = "".join(clauses[:first])
-    parts = [Part(_label(clauses[first]), f"{scene}{clauses[first]}")]
+    parts = [Part(_label(clauses[first]), f"{scene}{clauses[first]}", clauses[first] if scene else "")]
     previous = first
     for at in asking[1:]:
         c = clauses[at]
@@ -114,7 +115,7 @@ def _split_clauses(
             lead = asks.sub("", clauses[first]).rstrip("，,；;。？?！!") + "，"
         else:
             lead = ""
-        parts.append(Part(_label(c), f"{scene}{lead}{between}{c}"))
+        parts.append(Part(_label(c), f"{scene}{lead}{between}{c}", f"{lead}{between}{c}" if scene else ""))
     return tuple(parts)
 
 

@@ -145,6 +145,13 @@ class QA:
                 lines.append(Line("label", (Piece(wording.part_not_found()),)))
                 continue
             own, earlier = unrepeated(draft.lines, given)
+            if not any(line.cited for line in own) and part.own:
+                # The scene all parts share outweighed this part's own words: asked alone, the
+                # part may find what answers it rather than what answered the part before.
+                alone, _, why = self._draft(analyse(part.own, self.titles, self.everyday), doc_ids, top_k)
+                if alone is not None and why is None:
+                    draft = alone
+                    own, earlier = unrepeated(alone.lines, given)
             if not any(line.cited for line in own):  # one article may answer two parts: quoted once
                 lines.append(Line("label", (Piece(wording.part_same(earlier or 1)),)))
                 continue

@@ -56,6 +56,10 @@ def test_asking_clauses_become_parts_after_the_scene() -> None:
     assert len(parts) == 2
     assert all(p.question.startswith("我开了个饭馆，") for p in parts)
     assert "油烟" in parts[0].question and "污水" in parts[1].question
+    # Each part also holds its own words without the shared scene, to be asked alone.
+    assert parts[0].own == "油烟要装什么设备，"
+    assert parts[1].own.endswith("污水能不能直接排到下水道，") and "饭馆" not in parts[1].own
+    assert all(p.own == "" for p in split_parts("排污许可证有效期多长，过期了要怎么办，分别说一下", ASK))
 
 
 def test_a_short_follow_up_keeps_the_first_clause() -> None:

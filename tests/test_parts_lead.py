@@ -58,3 +58,21 @@ def test_a_later_part_leaves_out_lines_an_earlier_part_quoted(
     assert len(q.parts) == 2
     assert answer.text.count("共同的一句") == 1
     assert "第一部分的答复" in answer.text and "第二部分的答复" in answer.text
+
+
+def test_a_part_the_shared_scene_drowned_is_asked_alone(qa: QA, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With the scene, both parts find the passage the scene speaks of; the second part's own
+    # words, asked alone, find the one that answers it.
+    passages = qa.corpus.passages
+
+    def line(text: str, at: int) -> Line:
+        return Line("sentence", (Piece(text, Hit(passages[at], 1.0, 1), "。", text),))
+
+    def draft_for(q, doc_ids, top_k):  # type: ignore[no-untyped-def]
+        text = "场景里的条文" if q.question.startswith("我们签了协议，") else "基金的条文"
+        return Draft((line(text, 0 if text == "场景里的条文" else 1),)), [], None
+
+    monkeypatch.setattr(qa, "_draft", draft_for)
+    answer, q = qa.ask("我们签了协议，改造政府给钱吗？有没有专门的基金可以申请？")
+    assert [p.own for p in q.parts][1:] == ["有没有专门的基金可以申请？"]
+    assert "基金的条文" in answer.text and "见（1）" not in answer.text
