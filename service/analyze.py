@@ -117,6 +117,9 @@ class Query:
     quoted: tuple[str, ...] = ()  # names the question puts in quotation marks
     other_statutes: tuple[str, ...] = ()  # statutes the question names that the corpus lacks
     asks_rules: bool = False  # a trade's requirements are asked, not one specific thing about it
+    # Latin short forms the asking clause names (VOCs, COD), each with the documents' words for
+    # it: a value asked about one is given by a sentence that names it.
+    named_forms: tuple[tuple[str, ...], ...] = ()
 
 
 def quoted_names(question: str, cues: Intents) -> tuple[str, ...]:
@@ -270,6 +273,18 @@ def _spelled(name: str, vocab: Vocab) -> str:
     return f"{name}（{'、'.join(words)}）"
 
 
+def named_forms(ask: str, vocab: Vocab) -> tuple[tuple[str, ...], ...]:
+    """Each Latin short form of the asking clause (VOCs, PM2.5), with the everyday table's
+    spellings of it, normalised as passages are matched; the corpus's own are added later."""
+    out = []
+    for name in dict.fromkeys(_TECHNICAL.findall(ask)):
+        if not any(c.isalpha() for c in name):
+            continue
+        means = (normalise(m) for k in sorted(_latin_entries(name, vocab)) for m in vocab.everyday[k].means)
+        out.append(tuple(dict.fromkeys([normalise(name), *means])))
+    return tuple(out)
+
+
 def term_groups(
     terms: tuple[str, ...], sector: Sector | None, county: County | None, vocab: Vocab
 ) -> tuple[tuple[str, ...], ...]:
@@ -353,6 +368,7 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         search_text=search_text,
         quoted=quoted_names(ask, cues),
         other_statutes=other_statutes(statutes, titles),
+        named_forms=named_forms(ask, vocab),
         asks_rules=sector is not None and (cues.has("rules", ask) or resolve_sector(ask) is not None),
         parts=(
             split_parts(question, cues.cues["ask"].pattern, cues.cues["scene"].pattern)

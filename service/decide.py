@@ -92,10 +92,12 @@ def check(
     covered: frozenset[str] = frozenset(),
     idf: Mapping[str, float] | None = None,
     quoted: Sequence[str] = (),
+    spellings: Sequence[Sequence[str]] = (),
 ) -> str | None:
     """Why the composed draft does not answer what was asked; None when it does.
 
-    ``quoted`` are the names the question quotes that the corpus holds somewhere."""
+    ``quoted`` are the names the question quotes that the corpus holds somewhere; ``spellings``
+    the short forms it asks about, each with the ways the documents write it."""
     cited = draft.cited_pieces()
     if not cited:
         return ""
@@ -143,6 +145,15 @@ def check(
             sources = [flat(p.source) for p in lead]
             if not any(q.asked_value.gives.search(s) and all(n in s for n in quoted) for s in sources):
                 return wording.missing_value(q.asked_value.what)
+        # A value asked about a short form (VOCs削减了百分之多少) is given by a sentence that names
+        # it, in either spelling: the four pollutants' cuts beside it are not its cut.
+        if asks_value and spellings:
+            sources = [flat(p.source).lower() for p in lead]
+            gives = q.asked_value.gives if q.asked_value is not None else _NUMBER
+            missing = wording.missing_value(q.asked_value.what) if q.asked_value else wording.MISSING_NUMBER
+            for forms in spellings:
+                if not any(gives.search(s) and any(f in s for f in forms) for s in sources):
+                    return missing
     for place in _subjects(q, covered):
         if not any(_speaks_of(place, p.hit.passage.text, q, idf or {}) for p in lead if p.hit is not None):
             return wording.outside_place(place)

@@ -113,7 +113,17 @@ class QA:
             return None, hits, reason
         draft = compose(self.ctx, q, hits)
         known = tuple(name for name in q.quoted if name in self.flat_text) if q.quoted else ()
-        return draft, hits, decide.check(q, draft, self.covered_places, self.idf, known)
+        return draft, hits, decide.check(q, draft, self.covered_places, self.idf, known, self._spellings(q))
+
+    def _spellings(self, q: Query) -> tuple[tuple[str, ...], ...]:
+        """The short forms the question asks about, each with every spelling the corpus uses
+        for it (挥发性有机物 for VOCs, learnt from the documents) beside the everyday table's."""
+        channels = self.searcher.index.channels
+        pairs = channels.abbreviations if channels is not None else ()
+        return tuple(
+            tuple(dict.fromkeys([*forms, *(full for short, full in pairs if short == forms[0])]))
+            for forms in q.named_forms
+        )
 
     def ask(
         self, question: str, top_k: int = 5, doc_ids: Sequence[str] | None = None

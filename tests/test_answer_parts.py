@@ -440,3 +440,14 @@ def test_a_county_named_only_in_the_askers_scene_is_not_the_subject(
     q = analyse(question, TITLES)
     assert (q.county.name if q.county else None) == county
     assert q.home  # either way the question is set in the plan's city
+
+
+def test_a_value_asked_about_a_short_form_comes_from_a_sentence_naming_it() -> None:
+    q = analyse("挥发性有机物（VOCs）的排放量削减了百分之多少？", TITLES)
+    assert q.named_forms == (("vocs",),)
+    spellings = [("vocs", "挥发性有机物")]
+    others = _draft("化学需氧量、二氧化硫的排放量分别削减了20.48%、69.85%")
+    assert decide.check(q, others, spellings=spellings) == wording.MISSING_NUMBER
+    # Either spelling names it.
+    assert decide.check(q, _draft("挥发性有机物排放量削减了25%"), spellings=spellings) is None
+    assert decide.check(q, _draft("VOCs排放量削减了25%"), spellings=spellings) is None
