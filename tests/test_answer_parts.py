@@ -185,6 +185,8 @@ def test_a_technical_name_only_in_the_askers_scene_is_not_the_subject() -> None:
     # The asker's own trade (a foam made with HCFC-141b) sets the scene; the fine is what is asked.
     q = analyse("我在一家用HCFC-141b做发泡剂的厂管生产，一直没采取防泄漏措施。罚款是多少？", TITLES)
     assert q.technical == ()
+    told = analyse("前段时间把几十罐R22冷媒卖给了一个散户师傅。这种情况罚款怎么算？", TITLES)
+    assert told.technical == ()
     assert "HCFC" in analyse("HCFC-141b什么时候淘汰？", TITLES).technical
 
 
