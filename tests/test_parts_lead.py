@@ -76,3 +76,21 @@ def test_a_part_the_shared_scene_drowned_is_asked_alone(qa: QA, monkeypatch: pyt
     answer, q = qa.ask("我们签了协议，改造政府给钱吗？有没有专门的基金可以申请？")
     assert [p.own for p in q.parts][1:] == ["有没有专门的基金可以申请？"]
     assert "基金的条文" in answer.text and "见（1）" not in answer.text
+
+
+def test_passages_the_whole_question_finds_are_listed_after_the_parts(
+    qa: QA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passages = qa.corpus.passages
+    whole_only = Hit(passages[-1], 1.0, 1)
+    question = "我们开了家诊所。医疗废物要不要登记？医疗废物集中处置单位的登记资料至少要保存几年？"
+
+    def draft_for(q, doc_ids, top_k):  # type: ignore[no-untyped-def]
+        own = Line("sentence", (Piece(q.question, Hit(passages[0], 1.0, 1), "。", q.question),))
+        found = [whole_only] if q.question == question else [Hit(passages[0], 1.0, 1)]
+        return Draft((own,)), found, None
+
+    monkeypatch.setattr(qa, "_draft", draft_for)
+    answer, q = qa.ask(question)
+    assert len(q.parts) == 2 and all(p.question != question for p in q.parts)
+    assert whole_only.passage.id in [c.hit.passage.id for c in answer.citations]
