@@ -68,14 +68,19 @@ def test_a_part_the_shared_scene_drowned_is_asked_alone(qa: QA, monkeypatch: pyt
     def line(text: str, at: int) -> Line:
         return Line("sentence", (Piece(text, Hit(passages[at], 1.0, 1), "。", text),))
 
+    scopes: dict[str, object] = {}
+
     def draft_for(q, doc_ids, top_k):  # type: ignore[no-untyped-def]
+        scopes[q.question] = doc_ids
         text = "场景里的条文" if q.question.startswith("我们签了协议，") else "基金的条文"
-        return Draft((line(text, 0 if text == "场景里的条文" else 1),)), [], None
+        return Draft((line(text, 0 if text == "场景里的条文" else 1),)), [Hit(passages[0], 1.0, 1)], None
 
     monkeypatch.setattr(qa, "_draft", draft_for)
     answer, q = qa.ask("我们签了协议，改造政府给钱吗？有没有专门的基金可以申请？")
     assert [p.own for p in q.parts][1:] == ["有没有专门的基金可以申请？"]
     assert "基金的条文" in answer.text and "见（1）" not in answer.text
+    # Asked alone, the part stays inside the documents it found with the scene.
+    assert scopes["有没有专门的基金可以申请？"] == [passages[0].doc_id]
 
 
 def test_passages_the_whole_question_finds_are_listed_after_the_parts(
