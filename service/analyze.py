@@ -117,8 +117,9 @@ class Query:
     quoted: tuple[str, ...] = ()  # names the question puts in quotation marks
     other_statutes: tuple[str, ...] = ()  # statutes the question names that the corpus lacks
     asks_rules: bool = False  # a trade's requirements are asked, not one specific thing about it
-    # Latin short forms the asking clause names (VOCs, COD), each with the documents' words for
-    # it: a value asked about one is given by a sentence that names it.
+    # Latin short forms the asking clause names (VOCs, COD), each with the everyday table's words
+    # for it (the pipeline adds the corpus's): a value asked about one is given by a sentence
+    # that names it.
     named_forms: tuple[tuple[str, ...], ...] = ()
 
 

@@ -157,10 +157,10 @@ class QA:
             own, earlier = unrepeated(draft.lines, given)
             if not any(line.cited for line in own) and part.own:
                 # The scene all parts share outweighed this part's own words: asked alone, the
-                # part may find what answers it rather than what answered the part before.
-                # Asked inside the documents the part found with its scene: without the scene the
-                # part may no longer name its subject ("我能向哪些部门申请？"), they still do (dev
-                # hit@1 0.826 → 0.829, key facts 0.832 → 0.838 over asking it unscoped).
+                # part may find what answers it rather than what answered the part before. It is
+                # asked inside the documents it found with the scene, since without the scene it
+                # may no longer name its subject ("我能向哪些部门申请？") (dev: hit@1 0.826 → 0.829,
+                # key facts 0.832 → 0.838 over asking it unscoped).
                 within = doc_ids or list(dict.fromkeys(h.passage.doc_id for h in hits[:3]))
                 pq = analyse(part.own, self.titles, self.everyday)
                 alone, _, why = self._draft(pq, within or None, top_k)
