@@ -121,6 +121,7 @@ class Query:
     # for it (the pipeline adds the corpus's): a value asked about one is given by a sentence
     # that names it.
     named_forms: tuple[tuple[str, ...], ...] = ()
+    asks_listing: bool = False  # which items a group holds (这一类下有哪几项指标)
 
 
 def quoted_names(question: str, cues: Intents) -> tuple[str, ...]:
@@ -372,6 +373,7 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         quoted=quoted_names(ask, cues),
         other_statutes=other_statutes(statutes, titles),
         named_forms=named_forms(ask, vocab),
+        asks_listing=cues.has("listing", ask),
         asks_rules=sector is not None and (cues.has("rules", ask) or resolve_sector(ask) is not None),
         parts=(
             split_parts(question, cues.cues["ask"].pattern, cues.cues["scene"].pattern)

@@ -31,6 +31,7 @@ CUE_NAMES = (
     "amount",
     "multipart",
     "ask",
+    "listing",
 )
 
 

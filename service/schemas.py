@@ -96,6 +96,7 @@ class TargetOut(BaseModel):
     passage_id: str = ""
     section: str = ""
     quote: str = ""
+    category: str = ""  # the indicator table's category (环境治理 …), for table rows
 
 
 class AskResponse(BaseModel):

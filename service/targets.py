@@ -59,6 +59,7 @@ class Target:
     passage_id: str = ""
     section: str = ""
     quote: str = ""
+    category: str = ""  # an indicator's category in the table (环境治理 …); "" for prose targets
 
     @property
     def scope_names(self) -> tuple[str, ...]:
@@ -252,6 +253,7 @@ def _indicator_target(ind: Indicator, p: Passage | None, tid: str) -> Target:
         passage_id=ind.passage_id,
         section=p.section_path if p else "",
         quote=p.text if p else "",
+        category=ind.category,
     )
 
 

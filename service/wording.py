@@ -33,6 +33,11 @@ def indicator(t: Target) -> str:
     return "，".join(parts)
 
 
+def category_count(category: str, numbers: list[int]) -> str:
+    listed = "、".join(f"第{n}项" for n in numbers)
+    return f"主要指标表“{category}”类共{len(numbers)}项指标：{listed}"
+
+
 def county_zone(county: str, zone: str) -> str:
     return f"{county}属于{zone}。"
 

@@ -13,7 +13,7 @@ from ..targets import Target
 from .context import Context
 from .county import county_lines, county_targets, zone_lines
 from .general import article_lines, sentence_lines, whole_short_passages
-from .indicator import compose_indicators, leads, matching_rows
+from .indicator import category_line, category_rows, compose_indicators, leads, matching_rows
 from .sector import law_lines, sector_lines
 
 __all__ = ["Context", "compose"]
@@ -33,10 +33,13 @@ def compose(ctx: Context, q: Query, hits: Sequence[Hit]) -> Draft:
     lines: list[Line] = []
     targets: list[Target] = []
 
-    rows, strong = matching_rows(ctx, q, hits)
-    if leads(q, rows, strong, scored):
+    listed = category_rows(ctx, q)
+    rows, strong = (listed, True) if listed else matching_rows(ctx, q, hits)
+    if listed or leads(q, rows, strong, scored):
         lines += compose_indicators(ctx, q, rows, scored)
         targets += [t for t, _ in rows]
+    if listed:
+        lines.append(category_line(listed))
 
     if q.county is not None:
         lines += county_lines(ctx, q, hits)

@@ -9,7 +9,7 @@ from indexer.records import Hit
 
 from .. import wording
 from ..analyze import Query
-from ..answer import Scored, coverage, pick_sentences
+from ..answer import Scored, coverage, flat, pick_sentences
 from ..draft import Line, Piece, quoted
 from ..targets import BASELINE_YEAR, Target
 from .context import Context
@@ -20,6 +20,7 @@ STRONG_ROW_MATCH = 0.6
 EXTRA_MATCH = 0.5  # a body sentence joins an indicator answer only when it is about the same thing
 _DIGIT = re.compile(r"\d")
 _YEAR_IN_TEXT = re.compile(r"20\d\d年")
+_TABLE_NUMBER = re.compile(r"ind-(\d+)")  # a table row's target id carries its row number
 
 
 def matching_rows(ctx: Context, q: Query, hits: Sequence[Hit]) -> tuple[list[tuple[Target, Hit]], bool]:
@@ -43,6 +44,26 @@ def matching_rows(ctx: Context, q: Query, hits: Sequence[Hit]) -> tuple[list[tup
     cands.sort(key=lambda c: (-c[0], c[2].rank))
     chosen = [(t, hit) for cov, t, hit in cands if cov >= 0.75 * best][:4]
     return chosen, best >= STRONG_ROW_MATCH and (q.wants_number or q.wants_targets)
+
+
+def category_rows(ctx: Context, q: Query) -> list[tuple[Target, Hit]]:
+    """Every row of the table category the question names, in the table's order, when it asks
+    which items the category holds ("“生态保护”这一类下列了哪几项指标？"); [] otherwise."""
+    if not q.asks_listing:
+        return []
+    asked = flat(q.question)
+    named = {t.category for t in ctx.targets if t.category and flat(t.category) in asked}
+    if len(named) != 1:
+        return []  # none named, or several: the question is about their relation, not a list
+    (category,) = named
+    rows = [t for t in ctx.targets if t.category == category and t.passage_id in ctx.by_id]
+    return [(t, ctx.hit(ctx.by_id[t.passage_id], rank=1)) for t in sorted(rows, key=lambda t: t.id)]
+
+
+def category_line(rows: Sequence[tuple[Target, Hit]]) -> Line:
+    """How many indicators the category holds and their numbers (ind-08a … count once)."""
+    numbers = sorted({int(m.group(1)) for t, _ in rows if (m := _TABLE_NUMBER.match(t.id))})
+    return Line("label", (Piece(wording.category_count(rows[0][0].category, numbers), None, "。"),))
 
 
 def leads(q: Query, rows: Sequence[tuple[Target, Hit]], strong: bool, scored: Sequence[Scored]) -> bool:
