@@ -50,3 +50,17 @@ def test_indicator_8_counts_once_however_many_rows_it_spans(ctx: Context) -> Non
 )
 def test_no_listing_without_exactly_one_category_and_a_list_asked(ctx: Context, question: str) -> None:
     assert category_rows(ctx, analyse(question, {})) == []
+
+
+def test_a_body_sentence_with_the_figure_leads_when_the_row_gives_none(ctx: Context) -> None:
+    from service.answer import score_sentences
+    from service.compose.indicator import compose_indicators
+
+    q = analyse("到2025年全市林木覆盖率要稳定在多少？", {})
+    row = next(t for t in ctx.targets if t.id.startswith("ind-") and t.what == "林木覆盖率")
+    assert row.value == "不降低"
+    body = next(p for p in ctx.passages if "全市林木覆盖率稳定在" in p.text.replace(" ", ""))
+    scored = score_sentences(q, [ctx.hit(body, rank=2)], {})
+    lines = compose_indicators(ctx, q, [(row, ctx.hit(ctx.by_id[row.passage_id], rank=1))], scored)
+    assert [line.kind for line in lines] == ["sentence", "indicator"]
+    assert "35" in lines[0].pieces[0].text

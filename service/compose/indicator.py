@@ -91,5 +91,8 @@ def compose_indicators(
             and _DIGIT.search(_YEAR_IN_TEXT.sub("", x.text))
             and coverage(x.text, q.groups, ctx.idf) >= EXTRA_MATCH
         ):
-            lines.append(Line("sentence", (quoted(x),)))
+            # When no row gives a figure (不降低, 稳中向好), the sentence with one answers first.
+            sentence = Line("sentence", (quoted(x),))
+            figures = any(_DIGIT.search(t.value) for t, _ in rows)
+            lines = [*lines, sentence] if figures else [sentence, *lines]
     return lines
