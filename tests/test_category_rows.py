@@ -46,6 +46,7 @@ def test_indicator_8_counts_once_however_many_rows_it_spans(ctx: Context) -> Non
         "应对气候变化的目标是多少？",  # no list asked
         "“环境治理”和“生态保护”两类各有哪些指标？",  # two categories: a comparison
         "规划里有哪些措施？",  # a list, but of no category
+        "规划对生态保护有哪些措施？",  # a category's words, but measures asked for
     ],
 )
 def test_no_listing_without_exactly_one_category_and_a_list_asked(ctx: Context, question: str) -> None:
