@@ -65,3 +65,15 @@ def test_a_body_sentence_with_the_figure_leads_when_the_row_gives_none(ctx: Cont
     lines = compose_indicators(ctx, q, [(row, ctx.hit(ctx.by_id[row.passage_id], rank=1))], scored)
     assert [line.kind for line in lines] == ["sentence", "indicator"]
     assert "35" in lines[0].pieces[0].text
+
+
+def test_the_row_still_leads_for_the_year_it_gives_a_figure_for(ctx: Context) -> None:
+    from service.answer import score_sentences
+    from service.compose.indicator import compose_indicators
+
+    q = analyse("林木覆盖率2020年是多少？", {})
+    row = next(t for t in ctx.targets if t.id.startswith("ind-") and t.what == "林木覆盖率")
+    body = next(p for p in ctx.passages if "全市林木覆盖率稳定在" in p.text.replace(" ", ""))
+    scored = score_sentences(q, [ctx.hit(body, rank=2)], {})
+    lines = compose_indicators(ctx, q, [(row, ctx.hit(ctx.by_id[row.passage_id], rank=1))], scored)
+    assert lines[0].kind == "indicator"

@@ -80,6 +80,16 @@ def indicator_line(t: Target, hit: Hit | None) -> Line:
     return Line("indicator", (Piece(wording.indicator(t), hit, "。", target_source(t)),), t)
 
 
+def _gives_figure(t: Target, q: Query) -> bool:
+    """Whether the row states a figure for a year asked (its target year when none is named):
+    林木覆盖率 has none for 2025 (不降低) but one for 2020 (35.03%)."""
+    years = q.years or (t.year,)
+    return any(
+        (y == t.year and _DIGIT.search(t.value)) or (y == BASELINE_YEAR and _DIGIT.search(t.baseline))
+        for y in years
+    )
+
+
 def compose_indicators(
     ctx: Context, q: Query, rows: Sequence[tuple[Target, Hit]], scored: Sequence[Scored]
 ) -> list[Line]:
@@ -93,6 +103,8 @@ def compose_indicators(
         ):
             # When no row gives a figure (不降低, 稳中向好), the sentence with one answers first.
             sentence = Line("sentence", (quoted(x),))
-            figures = any(_DIGIT.search(t.value) for t, _ in rows)
+            # A question for the table's 2020 column keeps the row first, figure or "-": the
+            # table is where the baselines are, and a body sentence of 2020 speaks of other things.
+            figures = BASELINE_YEAR in q.years or any(_gives_figure(t, q) for t, _ in rows)
             lines = [*lines, sentence] if figures else [sentence, *lines]
     return lines
