@@ -266,25 +266,26 @@ def _latin_entries(name: str, vocab: Vocab) -> frozenset[int]:
     return _normalised_everyday(vocab).wordings.get(normalise(name), frozenset())
 
 
+def _latin_means(name: str, vocab: Vocab) -> tuple[str, ...]:
+    """The everyday table's document words for a Latin short form ("COD" → 化学需氧量)."""
+    found = _latin_entries(name, vocab) if any(c.isalpha() for c in name) else frozenset()
+    return tuple(dict.fromkeys(m for k in sorted(found) for m in vocab.everyday[k].means))
+
+
 def _spelled(name: str, vocab: Vocab) -> str:
     """A Latin short form with the documents' words for it: "COD" → "COD（化学需氧量）"."""
-    found = _latin_entries(name, vocab) if any(c.isalpha() for c in name) else frozenset()
-    if not found:
-        return name
-    words = dict.fromkeys(m for k in sorted(found) for m in vocab.everyday[k].means)
-    return f"{name}（{'、'.join(words)}）"
+    words = _latin_means(name, vocab)
+    return f"{name}（{'、'.join(words)}）" if words else name
 
 
 def named_forms(ask: str, vocab: Vocab) -> tuple[tuple[str, ...], ...]:
     """Each Latin short form of the asking clause (VOCs, PM2.5), with the everyday table's
     spellings of it, normalised as passages are matched; the corpus's own are added later."""
-    out = []
-    for name in dict.fromkeys(_TECHNICAL.findall(ask)):
-        if not any(c.isalpha() for c in name):
-            continue
-        means = (normalise(m) for k in sorted(_latin_entries(name, vocab)) for m in vocab.everyday[k].means)
-        out.append(tuple(dict.fromkeys([normalise(name), *means])))
-    return tuple(out)
+    return tuple(
+        tuple(dict.fromkeys([normalise(name), *map(normalise, _latin_means(name, vocab))]))
+        for name in dict.fromkeys(_TECHNICAL.findall(ask))
+        if any(c.isalpha() for c in name)
+    )
 
 
 def term_groups(

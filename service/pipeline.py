@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 
+from indexer.abbrev import expansions
 from indexer.corpus import Corpus, index_text
 from indexer.records import Hit, Passage
 from indexer.search import Searcher
@@ -120,10 +121,7 @@ class QA:
         for it (挥发性有机物 for VOCs, learnt from the documents) beside the everyday table's."""
         channels = self.searcher.index.channels
         pairs = channels.abbreviations if channels is not None else ()
-        return tuple(
-            tuple(dict.fromkeys([*forms, *(full for short, full in pairs if short == forms[0])]))
-            for forms in q.named_forms
-        )
+        return tuple(tuple(dict.fromkeys([*forms, *expansions(forms[0], pairs)])) for forms in q.named_forms)
 
     def ask(
         self, question: str, top_k: int = 5, doc_ids: Sequence[str] | None = None

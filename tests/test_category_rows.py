@@ -30,13 +30,13 @@ def test_a_named_category_lists_every_row_in_table_order(ctx: Context) -> None:
     rows = category_rows(ctx, analyse("主要指标表里“应对气候变化”这一类下有哪几项指标？", {}))
     assert [t.id for t, _ in rows] == ["ind-09", "ind-10", "ind-11"]
     assert all(hit.passage.id == t.passage_id for t, hit in rows)
-    line = category_line(rows)
+    line = category_line(ctx, rows)
     assert "“应对气候变化”类共3项指标：第9项、第10项、第11项" in line.pieces[0].text
 
 
 def test_indicator_8_counts_once_however_many_rows_it_spans(ctx: Context) -> None:
     rows = category_rows(ctx, analyse("“环境治理”类包括哪些指标？", {}))
-    numbers = category_line(rows).pieces[0].text
+    numbers = category_line(ctx, rows).pieces[0].text
     assert numbers.count("第8项") == 1 and len([t for t, _ in rows if t.id.startswith("ind-08")]) == 4
 
 

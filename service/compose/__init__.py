@@ -39,7 +39,7 @@ def compose(ctx: Context, q: Query, hits: Sequence[Hit]) -> Draft:
         lines += compose_indicators(ctx, q, rows, scored)
         targets += [t for t, _ in rows]
     if listed:
-        lines.append(category_line(listed))
+        lines.append(category_line(ctx, listed))
 
     if q.county is not None:
         lines += county_lines(ctx, q, hits)

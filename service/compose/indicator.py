@@ -20,7 +20,6 @@ STRONG_ROW_MATCH = 0.6
 EXTRA_MATCH = 0.5  # a body sentence joins an indicator answer only when it is about the same thing
 _DIGIT = re.compile(r"\d")
 _YEAR_IN_TEXT = re.compile(r"20\d\d年")
-_TABLE_NUMBER = re.compile(r"ind-(\d+)")  # a table row's target id carries its row number
 
 
 def matching_rows(ctx: Context, q: Query, hits: Sequence[Hit]) -> tuple[list[tuple[Target, Hit]], bool]:
@@ -60,9 +59,11 @@ def category_rows(ctx: Context, q: Query) -> list[tuple[Target, Hit]]:
     return [(t, ctx.hit(ctx.by_id[t.passage_id], rank=1)) for t in sorted(rows, key=lambda t: t.id)]
 
 
-def category_line(rows: Sequence[tuple[Target, Hit]]) -> Line:
-    """How many indicators the category holds and their numbers (ind-08a … count once)."""
-    numbers = sorted({int(m.group(1)) for t, _ in rows if (m := _TABLE_NUMBER.match(t.id))})
+def category_line(ctx: Context, rows: Sequence[tuple[Target, Hit]]) -> Line:
+    """How many indicators the category holds and their numbers, from the table's records
+    (indicator 8 spans four rows and counts once)."""
+    number_of = {ind.passage_id: ind.number for ind in ctx.corpus.indicators}
+    numbers = sorted({number_of[t.passage_id] for t, _ in rows if t.passage_id in number_of})
     return Line("label", (Piece(wording.category_count(rows[0][0].category, numbers), None, "。"),))
 
 
