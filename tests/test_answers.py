@@ -135,6 +135,22 @@ def test_a_long_article_cites_its_matching_part_first(url: str) -> None:
     assert body["answer"].index("进行开垦") < body["answer"].index("重金属")
 
 
+@pytest.mark.parametrize(
+    ("question", "doc_id"),
+    [
+        ("我们是开印刷厂的，按大气污染防治法有什么要求？", "air-pollution-prevention-law"),
+        ("养猪场按水污染防治法要注意什么？", "water-pollution-prevention-law"),
+    ],
+)
+def test_a_trade_question_naming_a_statute_is_answered_from_that_statute(
+    url: str, question: str, doc_id: str
+) -> None:
+    # The plan's sentences on the trade (and another law's article) would answer another question.
+    body = ask(url, question)
+    assert not body["abstained"], body["answer"]
+    assert {c["doc_id"] for c in body["citations"]} == {doc_id}, body["citations"]
+
+
 @pytest.mark.parametrize("question", UNANSWERABLE)
 def test_unanswerable_abstains_with_related(url: str, question: str) -> None:
     body = ask(url, question)

@@ -10,7 +10,7 @@ from ..analyze import Query
 from ..answer import pick_sentences, score_sentences
 from ..draft import Draft, Line, spans
 from ..targets import Target
-from .context import Context
+from .context import PLAN_ID, Context
 from .county import county_lines, county_targets, zone_lines
 from .general import article_lines, sentence_lines, whole_short_passages
 from .indicator import category_line, category_rows, compose_indicators, leads, matching_rows
@@ -58,7 +58,9 @@ def compose(ctx: Context, q: Query, hits: Sequence[Hit]) -> Draft:
             if not (q.wants_number or q.wants_deadline):  # a value is best given in its own sentence
                 picked = whole_short_passages(picked)
             lines += sentence_lines(picked)
-    if wants_rules:
+    # A question that names a statute asks what it says: the plan's sentences on the trade answer
+    # another question.
+    if wants_rules and (not q.doc_ids or PLAN_ID in q.doc_ids):
         lines += sector_lines(ctx, q, spans(lines), hits)
         if general:
             lines = by_score(lines)
