@@ -83,6 +83,25 @@ def test_a_part_the_shared_scene_drowned_is_asked_alone(qa: QA, monkeypatch: pyt
     assert scopes["有没有专门的基金可以申请？"] == [passages[0].doc_id]
 
 
+def test_a_part_still_repeating_without_the_scene_is_asked_as_its_bare_clause(
+    qa: QA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The second part keeps the first clause's subject; with it, even asked without the scene,
+    # it finds what answered the first part. Its own clause alone finds the one that answers it.
+    passages = qa.corpus.passages
+
+    def draft_for(q, doc_ids, top_k):  # type: ignore[no-untyped-def]
+        own = q.question == "配额是免费分配还是花钱买"
+        text = "分配的条文" if own else "定义的条文"
+        line = Line("sentence", (Piece(text, Hit(passages[1 if own else 0], 1.0, 1), "。", text),))
+        return Draft((line,)), [Hit(passages[0], 1.0, 1)], None
+
+    monkeypatch.setattr(qa, "_draft", draft_for)
+    answer, q = qa.ask("按照条例，一个单位配额相当于多少排放量？配额是免费分配还是花钱买？")
+    assert len(q.parts) == 2 and q.parts[1].own != q.parts[1].label
+    assert "分配的条文" in answer.text and "见（1）" not in answer.text
+
+
 def test_passages_the_whole_question_finds_are_listed_after_the_parts(
     qa: QA, monkeypatch: pytest.MonkeyPatch
 ) -> None:
