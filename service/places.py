@@ -64,4 +64,8 @@ def covered_places(texts: Iterable[str]) -> frozenset[str]:
     """The listed places that the given texts (the corpus) name at least once."""
     joined = "\n".join(normalise(t) for t in texts)
     names = [n + s for n in place_names() for s in ("", *DISTRICT_SUFFIXES)]
-    return frozenset(name for name in names if name in joined)
+    named = {name for name in names if name in joined}
+    for short, places in _table().get("joined", {}).items():
+        if short in joined:
+            named.update(places)
+    return frozenset(named)

@@ -55,6 +55,17 @@ def test_a_district_named_with_its_suffix_keeps_it() -> None:
     assert "大兴区" not in covered
 
 
+def test_a_joined_short_form_covers_each_place_it_names() -> None:
+    covered = covered_places(["推动京津冀生态环境联建联防联治。"])
+    assert {"北京", "天津", "河北"} <= covered
+    assert "天津" not in covered_places(["推动与北京市通州区一体化发展。"])
+    # A question set in 廊坊 about working with 天津 is then not declined for naming it.
+    q = analyse("廊坊和天津在生态环境上怎么合作？", TITLES)
+    assert q.home and "天津" in q.places
+    assert decide._subjects(q, covered) == ()
+    assert decide._subjects(q, frozenset()) == ("天津",)
+
+
 def test_a_district_only_named_inside_a_facility_is_declined() -> None:
     q = analyse("廊坊这个规划对北京市大兴区提出了哪些大气污染治理要求？", TITLES)
     covered = covered_places(["北京大兴国际机场周边加强大气污染治理。"])
