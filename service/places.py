@@ -6,6 +6,7 @@ import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from indexer.tokenize import normalise
 
@@ -14,9 +15,14 @@ DISTRICT_SUFFIXES = ("县", "区")
 
 
 @lru_cache(maxsize=1)
-def _table() -> dict[str, list[str]]:
+def _table() -> dict[str, Any]:
     text = resources.files("service").joinpath("data/places.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
+
+
+def _joined() -> dict[str, list[str]]:
+    """Short forms that join several places (京津冀), each with the places it names."""
+    return dict(_table().get("joined", {}))
 
 
 def names_home(question: str) -> bool:
@@ -65,7 +71,7 @@ def covered_places(texts: Iterable[str]) -> frozenset[str]:
     joined = "\n".join(normalise(t) for t in texts)
     names = [n + s for n in place_names() for s in ("", *DISTRICT_SUFFIXES)]
     named = {name for name in names if name in joined}
-    for short, places in _table().get("joined", {}).items():
+    for short, places in _joined().items():
         if short in joined:
             named.update(places)
     return frozenset(named)
