@@ -108,11 +108,12 @@ class QA:
     ) -> tuple[Draft | None, list[Hit], str | None]:
         """The draft answer (None when declined before composing), the hits it rests on, and why
         the documents do not answer (None when they do)."""
-        hits = self.retrieve(q, self._scope(q, doc_ids), max(top_k, CANDIDATES))
+        scope = self._scope(q, doc_ids)
+        hits = self.retrieve(q, scope, max(top_k, CANDIDATES))
         reason = decide.screen(q, hits, self.idf, self.covered_places)
         if reason is not None:
             return None, hits, reason
-        draft = compose(self.ctx, q, hits)
+        draft = compose(self.ctx, q, hits, scope)
         known = tuple(name for name in q.quoted if name in self.flat_text) if q.quoted else ()
         return draft, hits, decide.check(q, draft, self.covered_places, self.idf, known, self._spellings(q))
 

@@ -151,6 +151,19 @@ def test_a_trade_question_naming_a_statute_is_answered_from_that_statute(
     assert {c["doc_id"] for c in body["citations"]} == {doc_id}, body["citations"]
 
 
+@pytest.mark.parametrize("doc_id", ["air-pollution-prevention-law", "langfang-eco-plan"])
+def test_a_trade_question_asked_within_one_document_cites_only_it(url: str, doc_id: str) -> None:
+    # The trade's composer gathers plan sentences and a governing article of its own; the
+    # documents the caller asked within hold them too.
+    r = httpx.post(
+        f"{url}/api/ask", json={"question": "我们是印刷厂，有什么要求？", "doc_ids": [doc_id]}, timeout=60
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert not body["abstained"], body["answer"]
+    assert {c["doc_id"] for c in body["citations"]} == {doc_id}, body["citations"]
+
+
 @pytest.mark.parametrize("question", UNANSWERABLE)
 def test_unanswerable_abstains_with_related(url: str, question: str) -> None:
     body = ask(url, question)

@@ -28,7 +28,10 @@ def by_score(lines: Sequence[Line]) -> list[Line]:
     return sorted(lines, key=score, reverse=True)
 
 
-def compose(ctx: Context, q: Query, hits: Sequence[Hit]) -> Draft:
+def compose(ctx: Context, q: Query, hits: Sequence[Hit], scope: Sequence[str] | None = None) -> Draft:
+    """The draft answer from the hits. ``scope``, the documents the question was asked within
+    (named in it, or by the caller), holds every line: a composer that gathers passages of its
+    own (a trade's plan sentences and governing article, a county's tasks) stays inside it."""
     scored = score_sentences(q, hits, ctx.idf)
     lines: list[Line] = []
     targets: list[Target] = []
@@ -58,11 +61,19 @@ def compose(ctx: Context, q: Query, hits: Sequence[Hit]) -> Draft:
             if not (q.wants_number or q.wants_deadline):  # a value is best given in its own sentence
                 picked = whole_short_passages(picked)
             lines += sentence_lines(picked)
-    # A question that names a statute asks what it says: the plan's sentences on the trade answer
-    # another question.
-    if wants_rules and (not q.doc_ids or PLAN_ID in q.doc_ids):
+    # A question asked of one statute ("按水污染防治法…") wants what it says: the plan's sentences
+    # on the trade, or another law's article, answer another question.
+    if wants_rules and (scope is None or PLAN_ID in scope):
         lines += sector_lines(ctx, q, spans(lines), hits)
         if general:
             lines = by_score(lines)
-        lines += law_lines(ctx, q, spans(lines))
+    if wants_rules:
+        lines += law_lines(ctx, q, spans(lines), scope)
+    if scope is not None:
+        lines = [
+            line for line in lines if all(p.hit is None or p.hit.passage.doc_id in scope for p in line.cited)
+        ]
+        targets = [
+            t for t in targets if t.passage_id in ctx.by_id and ctx.by_id[t.passage_id].doc_id in scope
+        ]
     return Draft(tuple(lines), tuple(scored), tuple(targets))

@@ -37,10 +37,12 @@ def sector_lines(ctx: Context, q: Query, chosen: Sequence[Scored], hits: Sequenc
     return lines
 
 
-def law_lines(ctx: Context, q: Query, chosen: Sequence[Scored]) -> list[Line]:
-    """The best-matching article of the laws that govern the trade."""
+def law_lines(
+    ctx: Context, q: Query, chosen: Sequence[Scored], scope: Sequence[str] | None = None
+) -> list[Line]:
+    """The best-matching article of the laws that govern the trade (of those in ``scope``)."""
     assert q.sector is not None
-    docs = [d for d in q.sector.law_doc_ids if d in ctx.titles]
+    docs = [d for d in q.sector.law_doc_ids if d in ctx.titles and (scope is None or d in scope)]
     if not docs:
         return []
     ranking = ctx.searcher.rank(
