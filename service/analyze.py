@@ -122,6 +122,9 @@ class Query:
     # that names it.
     named_forms: tuple[tuple[str, ...], ...] = ()
     asks_listing: bool = False  # which items a group holds (这一类下有哪几项指标)
+    # The years the asking clause names: "规划说到2025年要到45%，那2020年是多少？" asks for 2020,
+    # and 2025 is only what the asker already knows.
+    ask_years: tuple[str, ...] = ()
 
 
 def quoted_names(question: str, cues: Intents) -> tuple[str, ...]:
@@ -354,6 +357,7 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         zone=zone,
         sector=sector,
         years=years,
+        ask_years=tuple(y for y in years if y in ask),
         doc_ids=mentioned_docs(question, titles, statutes),
         wants_number=cues.has("number", ask),
         wants_deadline=cues.has("deadline", ask),

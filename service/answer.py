@@ -147,7 +147,15 @@ def score_sentences(query: Query, hits: Sequence[Hit], idf: Mapping[str, float])
     return out
 
 
-def pick_sentences(scored: Sequence[Scored], limit_chars: int = ANSWER_CHARS, max_n: int = 3) -> list[Scored]:
+# At most this many sentences, within ANSWER_CHARS: a fourth close to the best often holds the
+# fact the first three leave out, and the character budget keeps the answer short (dev: key
+# facts 0.827 → 0.835 over three, all else unchanged; a fifth added 0.002 and cost hit@5 0.002).
+MAX_SENTENCES = 4
+
+
+def pick_sentences(
+    scored: Sequence[Scored], limit_chars: int = ANSWER_CHARS, max_n: int = MAX_SENTENCES
+) -> list[Scored]:
     """The best sentence and those close to it, without repeating one another."""
     if not scored:
         return []

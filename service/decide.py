@@ -118,15 +118,16 @@ def check(
     ):
         return wording.MISSING_NUMBER
     # A table row gives the target year's value, and the baseline year's where the table has it.
-    if first.kind == "indicator" and first.target is not None and q.years:
+    asked_years = q.ask_years or q.years
+    if first.kind == "indicator" and first.target is not None and asked_years:
         given = {first.target.year} | ({BASELINE_YEAR} if has_value(first.target.baseline) else set())
-        if not given & set(q.years):
-            return wording.no_year_value(q.years[0])
+        if not given & set(asked_years):
+            return wording.no_year_value(asked_years[0])
     # A value asked for a named year (2020年的达标率) is given by a sentence of that year: the
     # plan's sentences set 2025 targets beside 2020 baselines, and one year's value is not the other's.
     asks_value = q.wants_number or q.asked_value is not None
-    if q.years and asks_value and first.kind != "indicator" and not any(y in lead_source for y in q.years):
-        return wording.no_year_value_text(q.years[0])
+    if asked_years and asks_value and first.kind != "indicator" and not any(y in lead_source for y in asked_years):
+        return wording.no_year_value_text(asked_years[0])
     if q.county is not None and (q.wants_number or q.wants_deadline):
         own = [p.source for line in draft.lines if line.kind == "county_task" for p in line.cited]
         if not any(_DIGIT.search(s) for s in own):

@@ -47,6 +47,18 @@ def test_a_value_asked_for_a_named_year_comes_from_a_sentence_of_that_year() -> 
     assert decide.check(analyse("声环境功能区夜间达标率是多少？", TITLES), _draft(target)) is None
 
 
+def test_the_year_asked_for_is_the_one_in_the_asking_clause() -> None:
+    q = analyse("规划说到2025年新能源车比例不低于80%，那2020年的时候这类车占多少？", TITLES)
+    assert q.years == ("2025", "2020") and q.ask_years == ("2020",)
+    target = "到2025年，新能源和清洁能源汽车比例不低于80%。"
+    # The year the asker already knows is in the sentence; the one asked for is not.
+    assert decide.check(q, _draft(target)) == wording.no_year_value_text("2020")
+    assert decide.check(q, _draft("2020年，新能源和清洁能源汽车比例为35%。")) is None
+    # A year in a clause before the ask still counts when the asking clause names none.
+    q = analyse("到2025年，新能源汽车比例要达到多少？", TITLES)
+    assert q.ask_years == () and decide.check(q, _draft(target)) is None
+
+
 def test_a_district_named_with_its_suffix_keeps_it() -> None:
     assert find_places("北京市大兴区有什么要求？", frozenset()) == ("北京", "大兴区")
     assert find_places("大兴的机场", frozenset({"大兴"})) == ("大兴",)
