@@ -68,8 +68,23 @@ def category_line(ctx: Context, rows: Sequence[tuple[Target, Hit]]) -> Line:
 
 
 def leads(q: Query, rows: Sequence[tuple[Target, Hit]], strong: bool, scored: Sequence[Scored]) -> bool:
-    """A table row leads when the question asks for targets, or when it is simply the best match."""
-    return bool(rows) and (q.asks_table or strong or rows[0][1].rank == 1 or not scored)
+    """A table row leads when the question asks for targets, when it is simply the best match,
+    or when it gives what the question asks for and the best sentence does not."""
+    if not rows:
+        return False
+    if q.asks_table or strong or rows[0][1].rank == 1 or not scored:
+        return True
+    return _row_gives_more(q, rows[0][0], flat(scored[0].text))
+
+
+def _row_gives_more(q: Query, t: Target, best: str) -> bool:
+    """The row states a figure for the year asked (2020年一年平均是多少) or in the unit asked (各减
+    掉多少万吨), which the best sentence lacks: the row answers, the sentence only speaks nearby."""
+    asked = q.ask_years or q.years
+    if asked and _gives_figure(t, q) and not any(y in best for y in asked):
+        return True
+    unit = flat(t.unit)
+    return len(unit) > 1 and not unit.isascii() and unit in flat(q.question) and unit not in best
 
 
 def target_source(t: Target) -> str:
