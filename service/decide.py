@@ -126,7 +126,12 @@ def check(
     # A value asked for a named year (2020年的达标率) is given by a sentence of that year: the
     # plan's sentences set 2025 targets beside 2020 baselines, and one year's value is not the other's.
     asks_value = q.wants_number or q.asked_value is not None
-    if asked_years and asks_value and first.kind != "indicator" and not any(y in lead_source for y in asked_years):
+    if (
+        asked_years
+        and asks_value
+        and first.kind != "indicator"
+        and not any(y in lead_source for y in asked_years)
+    ):
         return wording.no_year_value_text(asked_years[0])
     if q.county is not None and (q.wants_number or q.wants_deadline):
         own = [p.source for line in draft.lines if line.kind == "county_task" for p in line.cited]

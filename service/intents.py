@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -61,6 +61,30 @@ class ValueKind:
     counter: tuple[str, ...]
     gives_examples: tuple[str, ...] = ()
     gives_counter: tuple[str, ...] = ()
+    # Measure words in groups that stand for one another (头只, 座个): a count asked with one (多少
+    # 辆) is given only in its group; one asked with the general 个 by any. ``gives_source`` holds
+    # ``{measure}`` where the measure words go; ``gives`` is compiled with all of them.
+    measures: tuple[str, ...] = ()
+    gives_source: str = ""
+
+    def for_question(self, text: str) -> ValueKind:
+        """This kind with ``gives`` narrowed to the measure word the question asks with."""
+        found = self.asks.search(text) if self.measures else None
+        if found is None:
+            return self
+        asked = found.group(0)[-1]
+        group = next((g for g in self.measures if asked in g), "")
+        if not group or group == GENERAL_MEASURE:
+            return self  # 多少个: any counted thing answers
+        return replace(self, gives=_measured(self.gives_source, group))
+
+
+GENERAL_MEASURE = "个"
+
+
+@lru_cache(maxsize=64)
+def _measured(source: str, measures: str) -> re.Pattern[str]:
+    return re.compile(source.replace("{measure}", re.escape(measures)))
 
 
 @dataclass(frozen=True)
@@ -72,7 +96,8 @@ class Intents:
         return self.cues[name].found(text)
 
     def asked_value(self, text: str) -> ValueKind | None:
-        return next((v for v in self.values if v.asks.search(text)), None)
+        kind = next((v for v in self.values if v.asks.search(text)), None)
+        return kind.for_question(text) if kind is not None else None
 
 
 def _strs(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -115,15 +140,21 @@ def parse_intents(raw: dict[str, Any]) -> Intents:
         where = f"value[{i}]"
         if not all(isinstance(entry.get(k), str) and entry.get(k) for k in ("what", "asks", "gives")):
             raise IntentsError(f"intents: {where} needs what, asks and gives")
+        measures = _strs(entry, "measures", where)
+        if measures and "{measure}" not in entry["gives"]:
+            raise IntentsError(f"intents: {where}.gives must hold {{measure}} when measures are given")
+        gives = entry["gives"].replace("{measure}", re.escape("".join(measures)))
         values.append(
             ValueKind(
                 entry["what"],
                 _compile(entry["asks"], f"{where}.asks"),
-                _compile(entry["gives"], f"{where}.gives"),
+                _compile(gives, f"{where}.gives"),
                 _strs(entry, "examples", where),
                 _strs(entry, "counter", where),
                 _strs(entry, "gives_examples", where),
                 _strs(entry, "gives_counter", where),
+                measures,
+                entry["gives"] if measures else "",
             )
         )
     return Intents(cues, tuple(values))

@@ -57,3 +57,27 @@ def test_malformed_files_are_rejected() -> None:
         parse_intents({"cue": {**cues, "zone": {"patterns": ["("]}}})
     with pytest.raises(IntentsError, match="unknown cue"):
         parse_intents({"cue": {**cues, "mood": {"words": ["x"]}}})
+
+
+@pytest.mark.parametrize(
+    ("question", "source", "gives"),
+    [
+        ("累计淘汰了多少辆老旧车？", "淘汰老旧车辆2万辆", True),
+        ("累计淘汰了多少辆老旧车？", "7个国省考核断面全部达标", False),
+        ("要新建几座污水处理厂？", "建成3个污水处理厂", True),  # 个 often stands for 座
+        ("养多少头猪以上算规模？", "存栏5000只以上", True),
+        ("养多少头猪以上算规模？", "配备2名以上专职人员", False),
+        ("建成多少个站？", "完成1936台燃气锅炉改造", True),  # asked with 个, any count answers
+    ],
+)
+def test_a_count_is_given_with_the_measure_word_asked(question: str, source: str, gives: bool) -> None:
+    kind = INTENTS.asked_value(question)
+    assert kind is not None and kind.what == "数量"
+    assert (kind.gives.search(source) is not None) is gives
+
+
+def test_measures_need_a_place_in_the_gives_pattern() -> None:
+    cues = {n: {"words": ["x"]} for n in CUE_NAMES}
+    value = {"what": "数量", "asks": "多少个", "gives": "\\d+个", "measures": ["个"]}
+    with pytest.raises(IntentsError, match="measure"):
+        parse_intents({"cue": cues, "value": [value]})

@@ -31,7 +31,9 @@ def test_a_row_in_the_unit_asked_for_leads_a_sentence_without_it() -> None:
     # The sentence gives the unit too: retrieval's order stands.
     assert not leads(q, rows, False, _sentence("VOCs减排0.3万吨。"))
     # A unit of letters or one character says little: % and 吨 stand in many sentences.
-    assert not leads(analyse("VOCs要减多少%？", {}), rows, False, _sentence("把VOCs综合治理纳入总量控制体系。"))
+    assert not leads(
+        analyse("VOCs要减多少%？", {}), rows, False, _sentence("把VOCs综合治理纳入总量控制体系。")
+    )
 
 
 def test_a_row_with_a_figure_for_the_year_asked_leads_a_sentence_of_other_years() -> None:
