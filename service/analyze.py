@@ -122,6 +122,7 @@ class Query:
     # that names it.
     named_forms: tuple[tuple[str, ...], ...] = ()
     asks_listing: bool = False  # which items a group holds (这一类下有哪几项指标)
+    asks_problems: bool = False  # what the plan admits is still wrong (面临问题和挑战)
     # The years the asking clause names: "规划说到2025年要到45%，那2020年是多少？" asks for 2020,
     # and 2025 is only what the asker already knows.
     ask_years: tuple[str, ...] = ()
@@ -379,6 +380,7 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         other_statutes=other_statutes(statutes, titles),
         named_forms=named_forms(ask, vocab),
         asks_listing=cues.has("listing", ask),
+        asks_problems=cues.has("problems", ask),
         asks_rules=sector is not None and (cues.has("rules", ask) or resolve_sector(ask) is not None),
         parts=(
             split_parts(question, cues.cues["ask"].pattern, cues.cues["scene"].pattern)

@@ -32,6 +32,7 @@ CUE_NAMES = (
     "multipart",
     "ask",
     "listing",
+    "problems",
 )
 
 

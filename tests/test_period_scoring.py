@@ -29,3 +29,17 @@ def test_without_the_period_retrieval_order_stands() -> None:
     q = analyse("重金属减排有哪些行动？", {})
     assert q.period == ""
     assert score_sentences(q, _hits(), {})[0].hit.passage.section == TASKS
+
+
+def test_a_question_about_what_the_plan_admits_ranks_its_problems_first() -> None:
+    tasks = "健全农村污水治理设施长效运行机制，加强运行维护。"
+    problems = "农村清洁取暖和垃圾污水治理长效运行机制有待完善。"
+    section = ("一、接续奋进，开启廊坊市生态环境保护新征程", "（三）面临问题和挑战")
+    a = Passage("p:1", PLAN, TASKS, tasks, 0, len(tasks))
+    b = Passage("p:2", PLAN, section, problems, 0, len(problems))
+    hits = [Hit(a, 1.0, 1, "规划"), Hit(b, 0.9, 2, "规划")]
+    q = analyse("规划有没有承认农村污水设施长效运行这块的毛病？", {})
+    assert q.asks_problems
+    assert score_sentences(q, hits, {})[0].hit.passage.section == section
+    q = analyse("农村污水设施长效运行怎么保障？", {})
+    assert not q.asks_problems and score_sentences(q, hits, {})[0].hit.passage.section == TASKS
