@@ -14,6 +14,7 @@ from . import wording
 from .analyze import Query
 from .answer import coverage, flat
 from .draft import Draft
+from .intents import load_intents
 from .targets import BASELINE_YEAR, has_value
 
 # Below this share of the question's weighted content found in the best passages, the
@@ -71,6 +72,12 @@ def screen(
     if best < MIN_COVERAGE and q.county is None and q.sector is None:
         return ""
     return None
+
+
+def left_to_other_rules(drafts: Sequence[Draft]) -> bool:
+    """Whether a passage the drafts quote leaves its details to other rules (…由国务院制定)."""
+    cue = load_intents().cues["deferral"]
+    return any(cue.found(p.source) for d in drafts for p in d.cited_pieces() if p.source)
 
 
 def _speaks_of(place: str, text: str, q: Query, idf: Mapping[str, float]) -> bool:

@@ -33,6 +33,7 @@ CUE_NAMES = (
     "ask",
     "listing",
     "problems",
+    "deferral",  # read in the documents' text, not the question's
 )
 
 

@@ -113,6 +113,10 @@ def county_no_value(county: str, city_target: Target | None) -> str:
     return f"规划未单独给出{county}的相应数值。{note}"
 
 
+def deferred(reason: str) -> str:
+    return f"{reason}所引条文把具体规定留给其他规定或部门确定，见相关条文。"
+
+
 def part_not_found() -> str:
     return "文件中没有找到对这一部分的明确答复。"
 

@@ -118,3 +118,29 @@ def test_passages_the_whole_question_finds_are_listed_after_the_parts(
     answer, q = qa.ask(question)
     assert len(q.parts) == 2 and all(p.question != question for p in q.parts)
     assert whole_only.passage.id in [c.hit.passage.id for c in answer.citations]
+
+
+@pytest.mark.parametrize(
+    ("source", "declined"),
+    [("养殖场的规模标准由省级人民政府确定。", True), ("存栏五百头以上的为规模养殖场。", False)],
+)
+def test_a_missing_value_left_to_other_rules_declines_the_question(
+    qa: QA, monkeypatch: pytest.MonkeyPatch, source: str, declined: bool
+) -> None:
+    # One part is answered by a passage, the other asks for a count it does not give. When that
+    # passage leaves the detail to other rules, the documents do not answer the question.
+    passages = qa.corpus.passages
+    missing = wording.missing_value("数量")
+
+    def draft_for(q, doc_ids, top_k):  # type: ignore[no-untyped-def]
+        line = Line("sentence", (Piece(source, Hit(passages[0], 1.0, 1), "。", source),))
+        reason = missing if "多少头" in q.question else None
+        return Draft((line,)), [Hit(passages[0], 1.0, 1)], reason
+
+    monkeypatch.setattr(qa, "_draft", draft_for)
+    answer, q = qa.ask("我养了两百头猪，这算不算规模养殖场？具体养多少头以上才算？")
+    assert len(q.parts) == 2
+    assert answer.abstained is declined
+    if declined:
+        assert answer.text == wording.ABSTAIN + wording.deferred(missing)
+        assert answer.related and not answer.citations
