@@ -189,8 +189,8 @@ class QA:
         # question, they say where its answer is set (dev: abstention recall +0.016, nothing
         # lost; declining on any missing value instead also declined seven answerable questions).
         if value_missing and decide.left_to_other_rules(drafts):
-            found = render(merge(drafts, lines), listed, top_k).citations[:3]
-            return self._declined(listed, wording.deferred(value_missing[0]), found)
+            quoted = render(merge(drafts, lines), listed, top_k).citations[:3]
+            return self._declined(listed, wording.deferred(value_missing[0]), quoted)
         lead, found = self._main_source(q, doc_ids, top_k, drafts)
         # What the whole question finds fills the places the parts leave (dev multi-part hit@5
         # 0.943 → 0.951): a part asked on its own may miss a passage the question as a whole finds.
