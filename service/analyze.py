@@ -127,6 +127,11 @@ class Query:
     # and 2025 is only what the asker already knows.
     ask_years: tuple[str, ...] = ()
 
+    @property
+    def asked_years(self) -> tuple[str, ...]:
+        """The years a value is asked for: the asking clause's, else any the question names."""
+        return self.ask_years or self.years
+
 
 def quoted_names(question: str, cues: Intents) -> tuple[str, ...]:
     """The names the question quotes, but for the names of a five-year period."""

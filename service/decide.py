@@ -125,7 +125,7 @@ def check(
     ):
         return wording.MISSING_NUMBER
     # A table row gives the target year's value, and the baseline year's where the table has it.
-    asked_years = q.ask_years or q.years
+    asked_years = q.asked_years
     if first.kind == "indicator" and first.target is not None and asked_years:
         given = {first.target.year} | ({BASELINE_YEAR} if has_value(first.target.baseline) else set())
         if not given & set(asked_years):

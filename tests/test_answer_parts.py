@@ -279,6 +279,10 @@ def test_a_table_row_answers_only_the_years_it_has_values_for() -> None:
     assert decide.check(asked_2020, _row("55")) is None
     assert decide.check(analyse("2025年地表水达到或好于Ⅲ类水体比例是多少？", TITLES), _row("")) is None
     assert decide.check(analyse("地表水达到或好于Ⅲ类水体比例是多少？", TITLES), _row("")) is None
+    # The 2025 target the asker already knows does not answer the 2020 value the asking clause wants.
+    known_2025 = analyse("规划说到2025年地表水Ⅲ类水体比例要达到目标，那2020年的时候是多少？", TITLES)
+    assert decide.check(known_2025, _row("-")) == wording.no_year_value("2020")
+    assert decide.check(known_2025, _row("55")) is None
 
 
 def test_empty_draft_is_declined() -> None:

@@ -80,7 +80,7 @@ def leads(q: Query, rows: Sequence[tuple[Target, Hit]], strong: bool, scored: Se
 def _row_gives_more(q: Query, t: Target, best: str) -> bool:
     """The row states a figure for the year asked (2020年一年平均是多少) or in the unit asked (各减
     掉多少万吨), which the best sentence lacks: the row answers, the sentence only speaks nearby."""
-    asked = q.ask_years or q.years
+    asked = q.asked_years
     if asked and _gives_figure(t, q) and not any(y in best for y in asked):
         return True
     unit = flat(t.unit)
@@ -99,7 +99,7 @@ def indicator_line(t: Target, hit: Hit | None) -> Line:
 def _gives_figure(t: Target, q: Query) -> bool:
     """Whether the row states a figure for a year asked (its target year when none is named):
     林木覆盖率 has none for 2025 (不降低) but one for 2020 (35.03%)."""
-    years = q.years or (t.year,)
+    years = q.asked_years or (t.year,)
     return any(
         (y == t.year and _DIGIT.search(t.value)) or (y == BASELINE_YEAR and _DIGIT.search(t.baseline))
         for y in years
@@ -121,6 +121,6 @@ def compose_indicators(
             sentence = Line("sentence", (quoted(x),))
             # A question for the table's 2020 column keeps the row first, figure or "-": the
             # table is where the baselines are, and a body sentence of 2020 speaks of other things.
-            figures = BASELINE_YEAR in q.years or any(_gives_figure(t, q) for t, _ in rows)
+            figures = BASELINE_YEAR in q.asked_years or any(_gives_figure(t, q) for t, _ in rows)
             lines = [*lines, sentence] if figures else [sentence, *lines]
     return lines
