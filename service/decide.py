@@ -12,7 +12,7 @@ from indexer.records import Hit
 
 from . import wording
 from .analyze import Query
-from .answer import coverage, flat
+from .answer import coverage, flat, in_penalty_chapter
 from .draft import Draft
 from .intents import load_intents
 from .targets import BASELINE_YEAR, has_value
@@ -38,6 +38,47 @@ _NOT_AMOUNT = re.compile(
     r"《[^》]*》|(?:19|20)\d\d\s*[—–\-~～至到]\s*(?:19|20)?\d\d\s*年?|(?<!\d)(?:19|20)\d\d\s*年"
     r"|[A-Za-z]+\d+(?:\.\d+)?"
 )
+
+
+# A 法律责任 article punishes the act a duty describes when it restates it (违反本法规定，…的) or
+# names the duty's article. The question's words that the duty's sentence shares are that act;
+# a penalty article repeating less than this share of them (weighted by rarity) punishes
+# something else, and the law, as found, sets no penalty for what was asked. On dev the
+# answered questions' penalty articles repeat 0.25 or more, the two unanswered ones 0.20-0.21.
+MIN_ACT_SHARE = 0.22
+
+
+def _unpunished(q: Query, draft: Draft, idf: Mapping[str, float]) -> bool:
+    """Whether a penalty question's answer quotes a duty beside a penalty for another act."""
+    first = draft.lines[0]
+    if not q.asks_penalty or first.kind != "article" or not first.cited or first.cited[0].hit is None:
+        return False
+    lead = first.cited[0].hit.passage
+    if not in_penalty_chapter(lead):
+        return False
+    duties = (
+        line.cited[0]
+        for line in draft.lines[1:]
+        if line.kind == "law" and line.cited and line.cited[0].hit is not None
+    )
+    duty = next(
+        (
+            d
+            for d in duties
+            if d.hit is not None
+            and d.hit.passage.doc_id == lead.doc_id
+            and not in_penalty_chapter(d.hit.passage)
+        ),
+        None,
+    )
+    if duty is None or duty.hit is None:
+        return False
+    penalty = "".join(p.source for p in first.cited)
+    if duty.hit.passage.section and duty.hit.passage.section[-1] in penalty:
+        return False  # 违反本法第二十八条规定: it names the duty it punishes
+    described = flat(duty.source)
+    act = [g for g in q.groups if any(alt in described for alt in g)]
+    return bool(act) and coverage(penalty, act, idf) < MIN_ACT_SHARE
 
 
 def _subjects(q: Query, covered: frozenset[str]) -> tuple[str, ...]:
@@ -170,4 +211,6 @@ def check(
     for place in _subjects(q, covered):
         if not any(_speaks_of(place, p.hit.passage.text, q, idf or {}) for p in lead if p.hit is not None):
             return wording.outside_place(place)
+    if _unpunished(q, draft, idf or {}):
+        return wording.NO_PENALTY
     return None

@@ -106,6 +106,7 @@ def missing_value(what: str) -> str:
 
 
 MISSING_NUMBER = "文件中未找到所问的数值。"
+NO_PENALTY = "文件中未找到对这一行为的处罚规定：所引罚则针对的是其他行为，见相关条文。"
 
 
 def county_no_value(county: str, city_target: Target | None) -> str:
