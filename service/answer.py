@@ -110,6 +110,13 @@ PAST_BONUS = 0.6
 PROBLEMS_BONUS = 1.2
 
 
+def act_terms(groups: Sequence[Sequence[str]], duty: str) -> list[Sequence[str]]:
+    """The question's words that a duty's sentence shares with it: the act the asker describes,
+    in the words the law uses for it (过度投药 beside 投药, not the scene's 鱼塘)."""
+    described = _flat(duty)
+    return [g for g in groups if any(alt in described for alt in g)]
+
+
 def in_penalty_chapter(passage: Passage) -> bool:
     """An article of a law's 法律责任 chapter: where penalties are set."""
     return any("法律责任" in s for s in passage.section)

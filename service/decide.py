@@ -12,7 +12,7 @@ from indexer.records import Hit
 
 from . import wording
 from .analyze import Query
-from .answer import coverage, flat, in_penalty_chapter
+from .answer import act_terms, coverage, flat, in_penalty_chapter
 from .draft import Draft
 from .intents import load_intents
 from .targets import BASELINE_YEAR, has_value
@@ -76,8 +76,7 @@ def _unpunished(q: Query, draft: Draft, idf: Mapping[str, float]) -> bool:
     penalty = "".join(p.source for p in first.cited)
     if duty.hit.passage.section and duty.hit.passage.section[-1] in penalty:
         return False  # 违反本法第二十八条规定: it names the duty it punishes
-    described = flat(duty.source)
-    act = [g for g in q.groups if any(alt in described for alt in g)]
+    act = act_terms(q.groups, duty.source)
     return bool(act) and coverage(penalty, act, idf) < MIN_ACT_SHARE
 
 

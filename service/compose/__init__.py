@@ -12,7 +12,7 @@ from ..draft import Draft, Line, spans
 from ..targets import Target
 from .context import PLAN_ID, Context
 from .county import county_lines, county_targets, zone_lines
-from .general import article_lines, counterpart_lines, sentence_lines, whole_short_passages
+from .general import article_lines, counterpart_lines, restating_lead, sentence_lines, whole_short_passages
 from .indicator import category_line, category_rows, compose_indicators, leads, matching_rows
 from .sector import law_lines, sector_lines
 
@@ -54,9 +54,10 @@ def compose(ctx: Context, q: Query, hits: Sequence[Hit], scope: Sequence[str] | 
     if not lines:
         picked = pick_sentences(scored)
         if picked and picked[0].hit.passage.kind == "article":
-            lines += article_lines(ctx, picked[0])
+            lead = restating_lead(ctx, q, picked[0], scored)
+            lines += article_lines(ctx, lead)
             if q.asks_penalty:
-                lines += counterpart_lines(picked[0], scored)
+                lines += counterpart_lines(lead, scored)
             general = False  # a statute's article answers; the plan's sentences only add to it
         else:
             picked = picked[:2] if wants_rules else picked

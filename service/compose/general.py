@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from indexer.records import Passage
+
 from .. import wording
-from ..answer import Scored, in_penalty_chapter
+from ..analyze import Query
+from ..answer import Scored, act_terms, coverage, in_penalty_chapter
 from ..draft import Line, Piece, quoted
 from .context import Context
 
@@ -36,6 +39,45 @@ def article_lines(ctx: Context, best: Scored) -> list[Line]:
 # The counterpart article joins when its best sentence scores at least this share of the lead's
 # (dev: 0.3 and 0.5 gave key facts +0.003, 0.01 also moved three law questions down a rank).
 COUNTERPART_SHARE = 0.5
+
+
+# A penalty article leads in place of the best-scored one when it restates this much more of the
+# act the question describes (dev, among articles scoring at least COUNTERPART_SHARE of the
+# lead: a margin of 0.2 or 0.3 moved two law questions to their article and none away; 0.1 also
+# moved two away, whose leads already restated most of the act).
+ACT_MARGIN = 0.3
+
+
+def article_text(ctx: Context, p: Passage) -> str:
+    """The whole article a passage belongs to: a long one is cut into several passages."""
+    i = ctx.pos[p.id]
+    same = [x for x in ctx.passages[max(0, i - 8) : i + 9] if x.doc_id == p.doc_id and x.section == p.section]
+    return "".join(x.text for x in same)
+
+
+def restating_lead(ctx: Context, q: Query, best: Scored, scored: Sequence[Scored]) -> Scored:
+    """For a penalty question answered by a 法律责任 article, the penalty article of that law
+    that restates the act the question describes, as the law's duty sentence words it. A law
+    lists many acts in its penalty articles; the one scored best may share the question's
+    words about the fine (罚款, 责令改正) but punish another act."""
+    lead = best.hit.passage
+    if not q.asks_penalty or not in_penalty_chapter(lead):
+        return best
+    close = [s for s in scored if s.score >= COUNTERPART_SHARE * best.score]
+    same_law = [s for s in close if s.hit.passage.doc_id == lead.doc_id and s.hit.passage.kind == "article"]
+    duty = next((s for s in same_law if not in_penalty_chapter(s.hit.passage)), None)
+    if duty is None:
+        return best
+    act = act_terms(q.groups, duty.text)
+    if not act:
+        return best
+    first: dict[tuple[str, ...], Scored] = {}
+    for s in same_law:
+        if in_penalty_chapter(s.hit.passage):
+            first.setdefault(s.hit.passage.section, s)
+    share = {sec: coverage(article_text(ctx, s.hit.passage), act, ctx.idf) for sec, s in first.items()}
+    top = max(share, key=lambda sec: share[sec])
+    return first[top] if share[top] > share[lead.section] + ACT_MARGIN else best
 
 
 def counterpart_lines(best: Scored, scored: Sequence[Scored]) -> list[Line]:
