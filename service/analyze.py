@@ -126,6 +126,9 @@ class Query:
     # The years the asking clause names: "规划说到2025年要到45%，那2020年是多少？" asks for 2020,
     # and 2025 is only what the asker already knows.
     ask_years: tuple[str, ...] = ()
+    # The figures the question states before it asks (规划说治水投了近40亿元，那治气投了多少？):
+    # what the asker already knows, so a sentence giving only them answers nothing new.
+    known_numbers: tuple[str, ...] = ()
 
     @property
     def asked_years(self) -> tuple[str, ...]:
@@ -315,6 +318,17 @@ def term_groups(
     return tuple(groups)
 
 
+# A figure, not part of a name (PM2.5, O3, 5G).
+_STATED = re.compile(r"(?<![\dA-Za-z.])\d+(?:\.\d+)?(?![\d.A-Za-z])")
+
+
+def stated_numbers(question: str, ask: str) -> tuple[str, ...]:
+    """The figures of the clauses before the asking one, calendar years left out."""
+    before = question[: question.rfind(ask)] if ask and ask in question else ""
+    found = (m.group(0) for m in _STATED.finditer(_YEAR.sub(" ", before)))
+    return tuple(dict.fromkeys(found))
+
+
 def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> Query:
     """``everyday=False`` ignores the everyday-wording table (to measure what it adds)."""
     vocab = load_vocab() if everyday else replace(load_vocab(), everyday=())
@@ -364,6 +378,7 @@ def analyse(question: str, titles: Mapping[str, str], everyday: bool = True) -> 
         sector=sector,
         years=years,
         ask_years=tuple(y for y in years if y in ask),
+        known_numbers=stated_numbers(question, ask),
         doc_ids=mentioned_docs(question, titles, statutes),
         wants_number=cues.has("number", ask),
         wants_deadline=cues.has("deadline", ask),

@@ -80,6 +80,25 @@ def _unpunished(q: Query, draft: Draft, idf: Mapping[str, float]) -> bool:
     return bool(act) and coverage(penalty, act, idf) < MIN_ACT_SHARE
 
 
+_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _given_numbers(source: str, q: Query) -> set[str]:
+    """The figures a source gives as the value asked for: in each span that gives the asked
+    kind (or, for a bare 多少, in the whole source), its figures, or the span itself when it
+    writes its figure in words, which no question figure can match."""
+    spans = (
+        [m.group(0) for m in q.asked_value.gives.finditer(source)]
+        if q.asked_value is not None
+        else [_NOT_AMOUNT.sub("", source)]
+    )
+    out: set[str] = set()
+    for span in spans:
+        figures = _FIGURE.findall(_NOT_AMOUNT.sub("", span))
+        out.update(figures or [span])
+    return out
+
+
 def _subjects(q: Query, covered: frozenset[str]) -> tuple[str, ...]:
     """The outside places the question is about. In a question set in the plan's city, a place
     the corpus speaks of somewhere (通州, 北京 beside the northern counties) is part of the
@@ -180,6 +199,12 @@ def check(
         and not any(y in lead_source for y in asked_years)
     ):
         return wording.no_year_value_text(asked_years[0])
+    # The asker's own figures are not the answer: "规划说治水投了近40亿元，那治气投了多少？" is not
+    # answered by the sentence with the 40亿元.
+    if q.known_numbers and (q.asked_value is not None or q.wants_number) and not from_table:
+        given = _given_numbers(lead_source, q)
+        if given and given <= set(q.known_numbers):
+            return wording.missing_value(q.asked_value.what) if q.asked_value else wording.MISSING_NUMBER
     if q.county is not None and (q.wants_number or q.wants_deadline):
         own = [p.source for line in draft.lines if line.kind == "county_task" for p in line.cited]
         if not any(_DIGIT.search(s) for s in own):
