@@ -215,9 +215,14 @@ def test_check_reads_the_sources_not_the_answer_wording() -> None:
 
 
 def test_check_wants_a_number_in_the_first_piece_for_a_bare_how_many() -> None:
-    q = analyse("要建多少公里的管网？", TITLES)
+    q = analyse("要建多少管网？", TITLES)
+    assert q.asked_value is None and q.asks_amount
     assert decide.check(q, _draft("新建管网120公里")) is None
     assert decide.check(q, _draft("加快管网建设", "新建管网120公里")) == wording.MISSING_NUMBER
+    # Asked with its unit, the value kind names what is missing.
+    q = analyse("要建多少公里的管网？", TITLES)
+    assert decide.check(q, _draft("新建管网120公里")) is None
+    assert decide.check(q, _draft("加快管网建设", "新建管网120公里")) == wording.missing_value("长度")
 
 
 def test_a_place_named_in_passing_does_not_answer_for_it() -> None:

@@ -106,3 +106,14 @@ def test_the_askers_own_figure_does_not_answer() -> None:
     # Years and the figures of names are not figures the asker states.
     assert analyse("2020年PM2.5是42，到2025年要降到多少？", TITLES).known_numbers == ("42",)
     assert analyse("PM2.5要降到多少？", TITLES).known_numbers == ()
+
+
+def test_a_plan_value_comes_from_the_best_sentence() -> None:
+    q = analyse("到2025年城区要有多大比例的面积建成海绵城市？", TITLES)
+    assert q.asked_value is not None and q.asked_value.what == "比例"
+    green, sweeping = (
+        "到2025年，扩大城市建成区绿地面积，推进海绵城市建设。",
+        "到2025年，建成区机扫率达到100%。",
+    )
+    assert decide.check(q, _draft(green, sweeping)) == wording.missing_value("比例")
+    assert decide.check(q, _draft("到2025年，城市建成区40%以上面积达到海绵城市建设要求。", green)) is None
