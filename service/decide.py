@@ -56,18 +56,13 @@ def _unpunished(q: Query, draft: Draft, idf: Mapping[str, float]) -> bool:
     lead = first.cited[0].hit.passage
     if not in_penalty_chapter(lead):
         return False
-    duties = (
-        line.cited[0]
-        for line in draft.lines[1:]
-        if line.kind == "law" and line.cited and line.cited[0].hit is not None
-    )
+    # The duty quoted beside it: the first piece of a later law line, from the same law.
+    beside = (p for line in draft.lines[1:] if line.kind == "law" for p in line.cited[:1])
     duty = next(
         (
-            d
-            for d in duties
-            if d.hit is not None
-            and d.hit.passage.doc_id == lead.doc_id
-            and not in_penalty_chapter(d.hit.passage)
+            p
+            for p in beside
+            if p.hit and p.hit.passage.doc_id == lead.doc_id and not in_penalty_chapter(p.hit.passage)
         ),
         None,
     )
