@@ -196,13 +196,13 @@ def check(
         asked_years
         and asks_value
         and first.kind != "indicator"
-        and not any(y in value_source for y in asked_years)
+        and not any(y in lead_source for y in asked_years)
     ):
         return wording.no_year_value_text(asked_years[0])
     # The asker's own figures are not the answer: "规划说治水投了近40亿元，那治气投了多少？" is not
     # answered by the sentence with the 40亿元.
     if q.known_numbers and (q.asked_value is not None or q.wants_number) and not from_table:
-        given = _given_numbers(value_source, q)
+        given = _given_numbers(lead_source, q)
         if given and given <= set(q.known_numbers):
             return wording.missing_value(q.asked_value.what) if q.asked_value else wording.MISSING_NUMBER
     if q.county is not None and (q.wants_number or q.wants_deadline):
