@@ -166,7 +166,12 @@ def check(
     lead_source = "".join(p.source for p in lead)
     first = draft.lines[0]
     # A table row with a value gives what the table measures, in the table's unit.
-    from_table = first.kind == "indicator" and first.target is not None and has_value(first.target.value)
+    from_table = (
+        first.kind == "indicator"
+        and first.target is not None
+        and has_value(first.target.value)
+        and (q.asked_value is None or q.asked_value.in_table)
+    )
     # Among the plan's sentences, the best one gives the value: it is ranked first with the bonus
     # a value earns, so one found only in the next sentence belongs to something else ("机扫率达到
     # 100%" beside the sentence on green space, asked what share of the city is a sponge city;

@@ -68,6 +68,9 @@ class ValueKind:
     # ``{measure}`` where the measure words go; ``gives`` is compiled with all of them.
     measures: tuple[str, ...] = ()
     gives_source: str = ""
+    # Whether a row of the indicator table can give it: a row gives its indicator's figure, never
+    # a reason, a rank, a time of day or how often.
+    in_table: bool = True
 
     def for_question(self, text: str) -> ValueKind:
         """This kind with ``gives`` narrowed to the measure word the question asks with."""
@@ -146,6 +149,9 @@ def parse_intents(raw: dict[str, Any]) -> Intents:
         if measures and "{measure}" not in entry["gives"]:
             raise IntentsError(f"intents: {where}.gives must hold {{measure}} when measures are given")
         gives = entry["gives"].replace("{measure}", re.escape("".join(measures)))
+        in_table = entry.get("in_table", True)
+        if not isinstance(in_table, bool):
+            raise IntentsError(f"intents: {where}.in_table must be true or false")
         values.append(
             ValueKind(
                 entry["what"],
@@ -157,6 +163,7 @@ def parse_intents(raw: dict[str, Any]) -> Intents:
                 _strs(entry, "gives_counter", where),
                 measures,
                 entry["gives"] if measures else "",
+                in_table,
             )
         )
     return Intents(cues, tuple(values))

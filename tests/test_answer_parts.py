@@ -290,6 +290,15 @@ def test_a_table_row_answers_only_the_years_it_has_values_for() -> None:
     assert decide.check(known_2025, _row("55")) is None
 
 
+def test_a_table_row_gives_a_figure_not_a_reason() -> None:
+    why = analyse("地表水Ⅲ类水体比例目标定为60%，这个60是根据什么定的，为什么不定得更高？", TITLES)
+    assert why.asked_value is not None and not why.asked_value.in_table
+    assert decide.check(why, _row("55")) == wording.missing_value("原因")
+    share = analyse("地表水达到或好于Ⅲ类水体比例要达到多大比例？", TITLES)
+    assert share.asked_value is not None and share.asked_value.in_table
+    assert decide.check(share, _row("55")) is None
+
+
 def test_empty_draft_is_declined() -> None:
     assert decide.check(analyse("怎么办？", TITLES), Draft(())) == ""
 

@@ -81,3 +81,12 @@ def test_measures_need_a_place_in_the_gives_pattern() -> None:
     value = {"what": "数量", "asks": "多少个", "gives": "\\d+个", "measures": ["个"]}
     with pytest.raises(IntentsError, match="measure"):
         parse_intents({"cue": cues, "value": [value]})
+
+
+def test_in_table_is_a_flag() -> None:
+    cues = {n: {"words": ["x"]} for n in CUE_NAMES}
+    value = {"what": "原因", "asks": "为什么", "gives": "因为", "in_table": "no"}
+    with pytest.raises(IntentsError, match="in_table"):
+        parse_intents({"cue": cues, "value": [value]})
+    parsed = parse_intents({"cue": cues, "value": [{**value, "in_table": False}]})
+    assert parsed.values[0].in_table is False
