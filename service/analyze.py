@@ -126,7 +126,7 @@ class Query:
     # The years the asking clause names: "规划说到2025年要到45%，那2020年是多少？" asks for 2020,
     # and 2025 is only what the asker already knows.
     ask_years: tuple[str, ...] = ()
-    # The figures the question states before it asks (规划说治水投了近40亿元，那治气投了多少？):
+    # The figures the question states before it asks (听说治污水投了12亿元，那治扬尘投了多少？):
     # what the asker already knows, so a sentence giving only them answers nothing new.
     known_numbers: tuple[str, ...] = ()
 

@@ -204,8 +204,8 @@ def check(
         and not any(y in lead_source for y in asked_years)
     ):
         return wording.no_year_value_text(asked_years[0])
-    # The asker's own figures are not the answer: "规划说治水投了近40亿元，那治气投了多少？" is not
-    # answered by the sentence with the 40亿元.
+    # The asker's own figures are not the answer: "听说治污水投了12亿元，那治扬尘投了多少？" is not
+    # answered by the sentence with the 12亿元.
     if q.known_numbers and (q.asked_value is not None or q.wants_number) and not from_table:
         given = _given_numbers(lead_source, q)
         if given and given <= set(q.known_numbers):

@@ -12,11 +12,11 @@ LAW = "wetland-protection-law"
 TITLES = {LAW: "中华人民共和国湿地保护法"}
 DUTY = "第二十八条 禁止过度施肥、投药、投放饵料等污染湿地的种植养殖行为。"
 OTHER_ACT = "第五十八条 违反本法规定，未编制修复方案修复湿地的，处十万元以上一百万元以下罚款。"
-SAME_ACT = "第五十五条 违反本法规定，过度投药、投放饵料污染湿地的，处一万元以上十万元以下罚款。"
+SAME_ACT = "第五十五条 违反本法规定，过度施肥、投药污染湿地的，处一万元以上十万元以下罚款。"
 BY_NUMBER = "第五十五条 违反本法第二十八条规定的，处一万元以上十万元以下罚款。"
-QUESTION = "我在湿地边养鱼，饵料和鱼药投得太多，这种过度投饵投药的罚多少钱？"
+QUESTION = "我在湿地边种菜，化肥撒得太多，这种过度施肥的罚多少钱？"
 # The law's subject is its commonest word; the act's words are rare in it.
-IDF = {"湿地": 0.5, "饵料": 3.0, "过度": 2.0, "投药": 3.0}
+IDF = {"湿地": 0.5, "施肥": 3.0, "过度": 2.0}
 
 
 def _piece(section: tuple[str, ...], text: str) -> Piece:
@@ -43,7 +43,7 @@ def test_a_penalty_article_restating_the_act_or_naming_the_duty_answers() -> Non
 
 
 def test_only_a_question_about_a_penalty_is_judged_so() -> None:
-    q = analyse("在湿地边养鱼，饵料和鱼药能不能多投？", TITLES)
+    q = analyse("在湿地边种菜，化肥能不能多撒？", TITLES)
     assert not q.asks_penalty
     assert decide.check(q, _draft(OTHER_ACT), idf=IDF) is None
     # A penalty article alone, without a duty beside it, is not judged by this rule.
