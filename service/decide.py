@@ -82,11 +82,7 @@ def _given_numbers(source: str, q: Query) -> set[str]:
     """The figures a source gives as the value asked for: in each span that gives the asked
     kind (or, for a bare 多少, in the whole source), its figures, or the span itself when it
     writes its figure in words, which no question figure can match."""
-    spans = (
-        [m.group(0) for m in q.asked_value.gives.finditer(source)]
-        if q.asked_value is not None
-        else [_NOT_AMOUNT.sub("", source)]
-    )
+    spans = [m.group(0) for m in q.asked_value.gives.finditer(source)] if q.asked_value else [source]
     out: set[str] = set()
     for span in spans:
         figures = _FIGURE.findall(_NOT_AMOUNT.sub("", span))

@@ -11,7 +11,7 @@ from indexer.corpus import Corpus
 from service.analyze import analyse
 from service.answer import Scored
 from service.compose.context import Context
-from service.compose.general import restating_lead
+from service.compose.general import article_passages, restating_lead
 
 QUESTION = "我在河道管理范围内搭了几间棚子，水利局说妨碍行洪，我不拆会怎么罚？"
 TITLES = {"water-law": "中华人民共和国水法"}
@@ -50,3 +50,15 @@ def test_the_best_article_stays_without_a_duty_or_far_below(ctx: Context) -> Non
     # A question about a duty keeps its lead whatever the penalty articles say.
     plain = analyse("河道管理范围内能不能搭棚子？", TITLES)
     assert restating_lead(ctx, plain, other, [other, duty, restating]) is other
+
+
+def test_an_article_is_found_whole_from_any_of_its_passages(ctx: Context) -> None:
+    by_unit: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for p in ctx.passages:
+        by_unit.setdefault((p.doc_id, p.section), []).append(p.id)
+    longest = max((ids for (doc, _), ids in by_unit.items() if doc == "water-law"), key=len)
+    assert len(longest) > 1
+    for pid in longest:
+        assert [x.id for x in article_passages(ctx, ctx.by_id[pid])] == longest
+    single = next(ids for ids in by_unit.values() if len(ids) == 1)
+    assert [x.id for x in article_passages(ctx, ctx.by_id[single[0]])] == single

@@ -16,10 +16,26 @@ ARTICLE_CHARS = 700
 SHORT_PASSAGE = 260
 
 
+def article_passages(ctx: Context, p: Passage) -> list[Passage]:
+    """The passages of the article (or section) a passage belongs to, in order: a long article
+    is cut into several, and they stand next to one another in the corpus."""
+    i = ctx.pos[p.id]
+    start, end = i, i + 1
+    while start > 0 and _same_unit(ctx.passages[start - 1], p):
+        start -= 1
+    while end < len(ctx.passages) and _same_unit(ctx.passages[end], p):
+        end += 1
+    return ctx.passages[start:end]
+
+
+def _same_unit(x: Passage, p: Passage) -> bool:
+    return x.doc_id == p.doc_id and x.section == p.section
+
+
 def article_lines(ctx: Context, best: Scored) -> list[Line]:
     """A law answers with its whole article: obligations come as lists that must not be cut."""
     p = best.hit.passage
-    parts = [x for x in ctx.passages if x.doc_id == p.doc_id and x.section == p.section]
+    parts = article_passages(ctx, p)
     if sum(len(x.text) for x in parts) > ARTICLE_CHARS:
         parts = [x for x in parts if x.id == p.id or x is parts[0]]
     article = p.section[-1]
@@ -48,13 +64,6 @@ COUNTERPART_SHARE = 0.5
 ACT_MARGIN = 0.3
 
 
-def article_text(ctx: Context, p: Passage) -> str:
-    """The whole article a passage belongs to: a long one is cut into several passages."""
-    i = ctx.pos[p.id]
-    same = [x for x in ctx.passages[max(0, i - 8) : i + 9] if x.doc_id == p.doc_id and x.section == p.section]
-    return "".join(x.text for x in same)
-
-
 def restating_lead(ctx: Context, q: Query, best: Scored, scored: Sequence[Scored]) -> Scored:
     """For a penalty question answered by a 法律责任 article, the penalty article of that law
     that restates the act the question describes, as the law's duty sentence words it. A law
@@ -75,7 +84,10 @@ def restating_lead(ctx: Context, q: Query, best: Scored, scored: Sequence[Scored
     for s in same_law:
         if in_penalty_chapter(s.hit.passage):
             first.setdefault(s.hit.passage.section, s)
-    share = {sec: coverage(article_text(ctx, s.hit.passage), act, ctx.idf) for sec, s in first.items()}
+    share = {
+        sec: coverage("".join(x.text for x in article_passages(ctx, s.hit.passage)), act, ctx.idf)
+        for sec, s in first.items()
+    }
     top = max(share, key=lambda sec: share[sec])
     return first[top] if share[top] > share[lead.section] + ACT_MARGIN else best
 
